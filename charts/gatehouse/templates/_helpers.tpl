@@ -1,0 +1,325 @@
+{{/*
+Names. The base name is the literal "gatehouse", not .Chart.Name, so that another chart including
+"gatehouse.container" with its own .Chart in the context computes the same ConfigMap and Secret names as
+this chart does when it renders them.
+*/}}
+{{- define "gatehouse.name" -}}
+{{- default "gatehouse" .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "gatehouse.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default "gatehouse" .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "gatehouse.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "gatehouse.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "gatehouse.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "gatehouse.labels" -}}
+helm.sh/chart: {{ include "gatehouse.chart" . }}
+{{ include "gatehouse.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: {{ .Values.mode }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "gatehouse.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "gatehouse.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "gatehouse.configMapName" -}}
+{{- include "gatehouse.fullname" . }}
+{{- end }}
+
+{{/* The Secret Gatehouse's env vars come from, or "" when there is none. */}}
+{{- define "gatehouse.secretName" -}}
+{{- if .Values.secret.existingSecret }}
+{{- .Values.secret.existingSecret }}
+{{- else if .Values.secret.create }}
+{{- include "gatehouse.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/* image reference: repository@digest, or repository:tag (tag defaults to the chart's appVersion). */}}
+{{- define "gatehouse.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- $tag := .Values.image.tag }}
+{{- if not $tag }}
+{{- if ne .Chart.Name "gatehouse" }}
+{{- fail "gatehouse.image.tag: set it when another chart includes gatehouse.container (its appVersion is not Gatehouse's)" }}
+{{- end }}
+{{- $tag = .Chart.AppVersion }}
+{{- end }}
+{{- printf "%s:%s" .Values.image.repository (toString $tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "gatehouse.appImage" -}}
+{{- $repo := required "app.image.repository is required in sidecar mode: the image of the app Gatehouse protects" .Values.app.image.repository }}
+{{- if .Values.app.image.digest }}
+{{- printf "%s@%s" $repo .Values.app.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repo (toString .Values.app.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+CPU limit in whole cores, rounded up ("500m" -> 1, "1.5" -> 2, 2 -> 2); 1 when there is no limit.
+*/}}
+{{- define "gatehouse.cpuCores" -}}
+{{- $cpu := "" }}
+{{- with .Values.resources }}{{ with .limits }}{{ with .cpu }}{{ $cpu = toString . }}{{ end }}{{ end }}{{ end }}
+{{- if not $cpu }}
+{{- 1 }}
+{{- else if hasSuffix "m" $cpu }}
+{{- $milli := trimSuffix "m" $cpu | atoi }}
+{{- max 1 (div (add $milli 999) 1000) }}
+{{- else }}
+{{- $milli := mulf (float64 $cpu) 1000 | ceil | int }}
+{{- max 1 (div (add $milli 999) 1000) }}
+{{- end }}
+{{- end }}
+
+{{- define "gatehouse.hashConcurrency" -}}
+{{- if .Values.hashPool.concurrency }}{{ int .Values.hashPool.concurrency }}{{ else }}{{ include "gatehouse.cpuCores" . }}{{ end }}
+{{- end }}
+
+{{- define "gatehouse.uvThreadpoolSize" -}}
+{{- if .Values.hashPool.uvThreadpoolSize }}{{ int .Values.hashPool.uvThreadpoolSize }}{{ else }}{{ add (include "gatehouse.hashConcurrency" . | atoi) 4 }}{{ end }}
+{{- end }}
+
+{{- define "gatehouse.terminationGracePeriodSeconds" -}}
+{{- $s := .Values.shutdown }}
+{{- if $s.terminationGracePeriodSeconds }}{{ int $s.terminationGracePeriodSeconds }}{{ else }}{{ add $s.preStopSleepSeconds $s.drainDelaySeconds $s.gracePeriodSeconds $s.marginSeconds }}{{ end }}
+{{- end }}
+
+{{- define "gatehouse.dataDir" -}}
+{{- dir .Values.storage.sqlite.path }}
+{{- end }}
+
+{{/*
+The configuration file: chart defaults < .Values.config < what the chart must control (ports it probes,
+shutdown timings it budgets for, storage it mounts, the upstream it deploys).
+*/}}
+{{- define "gatehouse.config" -}}
+{{- if and (eq .Values.mode "gateway") (not .Values.gateway.upstream) }}
+{{- fail "gateway.upstream is required in gateway mode: the URL of the Service Gatehouse forwards to" }}
+{{- end }}
+{{- $upstream := dict }}
+{{- if eq .Values.mode "gateway" }}
+{{- $upstream = dict "url" .Values.gateway.upstream }}
+{{- else }}
+{{- $upstream = dict "url" (printf "http://127.0.0.1:%d" (int .Values.app.port)) }}
+{{- end }}
+{{- $storage := dict "driver" .Values.storage.driver }}
+{{- if eq .Values.storage.driver "sqlite" }}
+{{- $_ := set $storage "sqlite" (dict "path" .Values.storage.sqlite.path) }}
+{{- else }}
+{{- if not (include "gatehouse.secretName" .) }}
+{{- fail (printf "storage.driver %s needs the database URL from a Secret: set secret.existingSecret (or secret.create with secret.values.%s)" .Values.storage.driver .Values.storage.urlEnv) }}
+{{- end }}
+{{- $_ := set $storage .Values.storage.driver (dict "url" (printf "${%s}" .Values.storage.urlEnv) "pool_max" (int .Values.storage.poolMax)) }}
+{{- end }}
+{{- $defaults := dict "upstreams" (dict "app" $upstream) }}
+{{- $forced := dict
+  "server" (dict
+    "listen" (printf "0.0.0.0:%d" (int .Values.containerPorts.http))
+    "drain_delay" (printf "%ds" (int .Values.shutdown.drainDelaySeconds))
+    "grace_period" (printf "%ds" (int .Values.shutdown.gracePeriodSeconds)))
+  "admin" (dict "listen" (printf "0.0.0.0:%d" (int .Values.containerPorts.admin)))
+  "storage" $storage }}
+{{- if .Values.config.auth }}
+{{- $_ := set $forced "auth" (dict "hash" (dict "concurrency" (include "gatehouse.hashConcurrency" . | atoi))) }}
+{{- if and (kindIs "map" .Values.config.auth) (kindIs "map" .Values.config.auth.hash) (hasKey .Values.config.auth.hash "concurrency") }}
+{{- $_ := set $forced.auth.hash "concurrency" .Values.config.auth.hash.concurrency }}
+{{- end }}
+{{- end }}
+{{- $cfg := mergeOverwrite $defaults (deepCopy .Values.config) $forced }}
+{{- toYaml $cfg }}
+{{- end }}
+
+{{/* Environment variables taken from the Secret. */}}
+{{- define "gatehouse.secretEnv" -}}
+{{- $name := include "gatehouse.secretName" . }}
+{{- if $name }}
+{{- $env := dict }}
+{{- if and .Values.secret.create (not .Values.secret.existingSecret) }}
+{{- range $k, $_ := .Values.secret.values }}{{ $_ := set $env $k $k }}{{ end }}
+{{- end }}
+{{- range $k, $v := .Values.secret.env }}{{ $_ := set $env $k $v }}{{ end }}
+{{- range $k := keys $env | sortAlpha }}
+- name: {{ $k }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $name }}
+      key: {{ index $env $k }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Gatehouse container, for this chart's pods and for other charts' pods:
+
+  containers:
+    {{- include "gatehouse.container" (dict "Values" .Values.gatehouse "Release" .Release "Chart" .Chart) | nindent 4 }}
+  volumes:
+    {{- include "gatehouse.volumes" (dict "Values" .Values.gatehouse "Release" .Release "Chart" .Chart) | nindent 4 }}
+
+with gatehouse as a dependency in mode "embedded" (it then renders the ConfigMap and Secret these refer to).
+*/}}
+{{- define "gatehouse.container" -}}
+- name: gatehouse
+  image: {{ include "gatehouse.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: ["serve", "--config", "/etc/gatehouse/gatehouse.yaml"]
+  ports:
+    - name: http
+      containerPort: {{ .Values.containerPorts.http }}
+      protocol: TCP
+    - name: admin
+      containerPort: {{ .Values.containerPorts.admin }}
+      protocol: TCP
+  env:
+    - name: UV_THREADPOOL_SIZE
+      value: {{ include "gatehouse.uvThreadpoolSize" . | quote }}
+    {{- with include "gatehouse.secretEnv" . | trim }}
+    {{- . | nindent 4 }}
+    {{- end }}
+    {{- with .Values.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with .Values.extraEnvFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.startupProbe }}
+  startupProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.livenessProbe }}
+  livenessProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.readinessProbe }}
+  readinessProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if gt (int .Values.shutdown.preStopSleepSeconds) 0 }}
+  lifecycle:
+    preStop:
+      sleep:
+        seconds: {{ int .Values.shutdown.preStopSleepSeconds }}
+  {{- end }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.resources | nindent 4 }}
+  volumeMounts:
+    - name: config
+      mountPath: /etc/gatehouse
+      readOnly: true
+    - name: tmp
+      mountPath: /tmp
+    {{- if eq .Values.storage.driver "sqlite" }}
+    - name: data
+      mountPath: {{ include "gatehouse.dataDir" . }}
+    {{- end }}
+    {{- with .Values.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{/*
+The pod volumes gatehouse.container mounts. The ConfigMap is mounted as a directory, never with subPath:
+the kubelet updates a directory mount in place (an atomic symlink swap), which Gatehouse's reload watches;
+a subPath mount never changes.
+*/}}
+{{- define "gatehouse.volumes" -}}
+- name: config
+  configMap:
+    name: {{ include "gatehouse.configMapName" . }}
+- name: tmp
+  emptyDir:
+    {{- with .Values.tmpVolume.sizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
+{{- if eq .Values.storage.driver "sqlite" }}
+{{- $p := .Values.storage.sqlite.persistence }}
+- name: data
+{{- if $p.enabled }}
+  persistentVolumeClaim:
+    claimName: {{ default (printf "%s-data" (include "gatehouse.fullname" .)) $p.existingClaim }}
+{{- else }}
+  emptyDir: {}
+{{- end }}
+{{- end }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The rendered ConfigMap (also for charts that embed Gatehouse). */}}
+{{- define "gatehouse.configMap" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "gatehouse.configMapName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "gatehouse.labels" . | nindent 4 }}
+data:
+  gatehouse.yaml: |
+    {{- include "gatehouse.config" . | nindent 4 }}
+{{- end }}
+
+{{/* Pod annotations: scrape hints, and checksums that must roll the pods when they change. */}}
+{{- define "gatehouse.podAnnotations" -}}
+{{- if .Values.metrics.podAnnotations }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.containerPorts.admin | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- if and .Values.secret.create (not .Values.secret.existingSecret) }}
+{{- /* Env vars from a Secret are read once at start: a changed Secret needs new pods. */}}
+checksum/secret: {{ toJson .Values.secret.values | sha256sum }}
+{{- end }}
+{{- if .Values.rollOnConfigChange }}
+checksum/config: {{ include "gatehouse.config" . | sha256sum }}
+{{- end }}
+{{- with .Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The PromQL selector of this release's series, without braces. */}}
+{{- define "gatehouse.ruleSelector" -}}
+{{- default (printf "namespace=%q" .Release.Namespace) .Values.prometheusRule.selector }}
+{{- end }}
+
+{{/* Whether more than one pod can run (PDB, rolling updates). */}}
+{{- define "gatehouse.multiReplica" -}}
+{{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}true{{ end }}
+{{- end }}

@@ -1,0 +1,38 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { durationMs } from '../config/schema-helpers.js';
+
+/** The `auth:` section: local accounts, the password hash pool, throttling, and where redirects may go. */
+export const authSchema = z.strictObject({
+  local: z.strictObject({
+    /** Offer email + password login. */
+    enabled: z.boolean().default(true),
+    /** `open` lets anyone create an account with POST /.gatehouse/register; `closed` leaves it to the CLI. */
+    registration: z.enum(['open', 'closed']).default('closed'),
+    password_min_length: z.number().int().min(8, 'expected at least 8 (OWASP ASVS 2.1.1)').max(128).default(8),
+  }).prefault({}),
+  hash: z.strictObject({
+    /** Argon2id memory cost in KiB (OWASP: 19456). */
+    memory_kib: z.number().int().min(8192).max(4_194_304).default(19_456),
+    /** Argon2id passes (OWASP: 2). */
+    iterations: z.number().int().min(1).max(20).default(2),
+    parallelism: z.number().int().min(1).max(16).default(1),
+    /** Hashes allowed to run at once; default: the number of cores. */
+    concurrency: z.number().int().positive().max(256).default(availableParallelism()),
+    /** Password operations that may wait for a permit; past it, 429 at once. */
+    queue: z.number().int().min(0).max(10_000).default(availableParallelism() * 2),
+    /** Longest wait for a permit before answering 429. */
+    queue_timeout: durationMs.default(2_000),
+  }).prefault({}),
+  throttle: z.strictObject({
+    /** Failed logins per account (email, case-folded) per window before 429. */
+    max_failures_per_account: z.number().int().positive().default(10),
+    /** Failed logins per client IP per window before 429. */
+    max_failures_per_ip: z.number().int().positive().default(50),
+    window: durationMs.default(15 * 60_000),
+  }).prefault({}),
+  /** Hosts (exact, or "*.example.com") that `rd` may send the browser to after login or logout, besides this site. */
+  allowed_redirect_hosts: z.array(z.string().min(1)).default([]),
+}).prefault({});
+
+export type AuthConfig = z.output<typeof authSchema>;

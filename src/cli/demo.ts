@@ -1,0 +1,34 @@
+import { createLogger } from '../log/logger.js';
+import { startDemoApp } from '../demo/demo-app.js';
+import { parseFlags } from './flags.js';
+import { DEFAULT_CONFIG_PATH } from './check-config.js';
+import { loadOrReport, startApp } from './serve.js';
+import { USAGE } from './usage.js';
+
+/** `gatehouse demo`: starts the bundled demo app on the `demo` upstream's address, then serves in front of it. */
+export async function demoCommand(args: string[]): Promise<number | undefined> {
+  const { values } = parseFlags(args, { config: { type: 'string' as const, default: DEFAULT_CONFIG_PATH } });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const path = String(values.config);
+  const config = loadOrReport(path);
+  if (config === undefined) return 1;
+  const upstream = config.upstreams['demo'];
+  if (upstream === undefined) {
+    console.error(`gatehouse demo: ${path} has no upstream named "demo" for the demo app`);
+    return 1;
+  }
+  const url = new URL(upstream.url);
+  const demo = await startDemoApp(url.hostname, Number(url.port || 80));
+  const logger = createLogger(config.logging.level);
+  const app = await startApp(config, path, logger, async () => { demo.server.close(); });
+  if (app === undefined) {
+    demo.server.close();
+    return 1;
+  }
+  const base = config.server.public_url.replace(/\/$/, '');
+  console.error(`\nGatehouse demo is up:\n  public page:    ${base}/\n  protected page: ${base}/private/\n  metrics:        http://${config.admin.listen.host === '0.0.0.0' ? '127.0.0.1' : config.admin.listen.host}:${config.admin.listen.port}/metrics\n`);
+  return undefined;
+}

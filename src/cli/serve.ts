@@ -1,0 +1,63 @@
+import { loadConfigFile, type GatehouseConfig } from '../config/index.js';
+import { ConfigError, formatConfigProblem } from '../errors/index.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createApp, type App } from '../app.js';
+import { parseFlags } from './flags.js';
+import { DEFAULT_CONFIG_PATH } from './check-config.js';
+import { USAGE } from './usage.js';
+
+/** `gatehouse serve`: runs until SIGTERM/SIGINT (drain, then exit 0); a second signal exits at once. */
+export async function serveCommand(args: string[]): Promise<number | undefined> {
+  const { values } = parseFlags(args, { config: { type: 'string' as const, default: DEFAULT_CONFIG_PATH } });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const path = String(values.config);
+  const config = loadOrReport(path);
+  if (config === undefined) return 1;
+  const logger = createLogger(config.logging.level);
+  const app = await startApp(config, path, logger);
+  return app === undefined ? 1 : undefined;
+}
+
+/** Loads the config, printing every problem to stderr when it is invalid. */
+export function loadOrReport(path: string): GatehouseConfig | undefined {
+  try {
+    return loadConfigFile(path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`gatehouse: ${path} is invalid:`);
+    for (const problem of err.problems) console.error(`  ${formatConfigProblem(problem)}`);
+    return undefined;
+  }
+}
+
+/** Builds, starts and wires signals for an app; the process exits when it has stopped. */
+export async function startApp(config: GatehouseConfig, path: string, logger: Logger, onStopped?: () => Promise<void>): Promise<App | undefined> {
+  const app = createApp({ config, configPath: path, logger });
+  try {
+    await app.start();
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    await app.abort();
+    return undefined;
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopping');
+    void app.stop().then(async () => {
+      await onStopped?.();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => void app.reload());
+  return app;
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { durationMs, httpUrl, listenAddress } from './schema-helpers.js';
+import { storageSchema } from '../store/config-schema.js';
+import { authSchema } from '../auth/config-schema.js';
+import { sessionsSchema } from '../sessions/config-schema.js';
+import { auditSchema } from '../actors/config-schema.js';
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
+
+/** A route's policy: who may pass. `{ roles }` passes users holding at least one listed role. */
+export const policySchema = z.union([
+  z.enum(['public', 'authenticated', 'deny']),
+  z.strictObject({ roles: z.array(z.string().min(1, 'expected a role name')).min(1, 'expected at least one role') }),
+], { error: 'expected public, authenticated, deny or { roles: [...] }' });
+
+const routeSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a name of letters, digits, "_", "." or "-" (at most 64)'),
+  match: z.strictObject({
+    /** Exact host or "*.example.com"; case and a trailing dot are ignored, and so is the port. */
+    host: z.string().min(1).optional(),
+    /** "/x/" prefix, "/x" exact, or a glob with * (one segment) and ** (any depth). */
+    path: z.string().startsWith('/', 'expected a path starting with "/"').default('/'),
+    methods: z.array(z.string().refine((m) => (HTTP_METHODS as readonly string[]).includes(m.toUpperCase()), {
+      message: `expected an HTTP method (${HTTP_METHODS.join(', ')})`,
+    }).transform((m) => m.toUpperCase() as HttpMethod)).min(1, 'expected at least one method').optional(),
+  }).prefault({}),
+  policy: policySchema,
+  upstream: z.string().min(1, 'expected an upstream name').optional(),
+  /** Let WebSocket upgrades through on this route (after the policy has passed). */
+  websockets: z.boolean().default(false),
+});
+
+const upstreamSchema = z.strictObject({
+  url: httpUrl,
+  /** Longest wait for the upstream's response headers, and longest silence while streaming its body. */
+  timeout: durationMs.default(30_000),
+  connect_timeout: durationMs.default(5_000),
+  /** Keep-alive connections kept to this upstream. */
+  max_connections: z.number().int().positive().max(10_000).default(256),
+});
+
+/** The whole configuration file. Every key has a default except `upstreams` and `routes`. */
+export const configSchema = z.strictObject({
+  server: z.strictObject({
+    listen: listenAddress.default({ host: '0.0.0.0', port: 4180 }),
+    /** The URL browsers use to reach Gatehouse; redirect URIs and cookie security derive from it. */
+    public_url: httpUrl.default('http://localhost:4180'),
+    /** Peers (IPs or CIDRs) whose X-Forwarded-* headers are believed. */
+    trusted_proxies: z.array(z.string().min(1)).default([]),
+    /** Prefix of the identity headers Gatehouse sets (X-Auth-User-Id, ...). */
+    identity_header_prefix: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*-$/, 'expected a header prefix ending in "-", such as "X-Auth-"').default('X-Auth-'),
+    /** Requests in flight through the proxy past which Gatehouse answers 503. */
+    max_in_flight: z.number().int().positive().default(4096),
+    /** After SIGTERM, keep serving this long (readyz already 503) so load balancers stop sending. */
+    drain_delay: durationMs.default(5_000),
+    /** Then wait at most this long for in-flight requests before closing them. */
+    grace_period: durationMs.default(20_000),
+    /** Largest request body Gatehouse reads itself (login forms, API). Proxied bodies stream and are not limited. */
+    max_body_bytes: z.number().int().positive().default(1_048_576),
+  }).prefault({}),
+  admin: z.strictObject({
+    listen: listenAddress.default({ host: '0.0.0.0', port: 4181 }),
+  }).prefault({}),
+  logging: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  }).prefault({}),
+  /** Watch the config file's directory and reload when it changes (SIGHUP always reloads). */
+  reload: z.strictObject({
+    watch: z.boolean().default(true),
+    debounce: durationMs.default(250),
+  }).prefault({}),
+  upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected an upstream name of letters, digits, "_", "." or "-"'), upstreamSchema)
+    .refine((u) => Object.keys(u).length > 0, 'expected at least one upstream'),
+  routes: z.array(routeSchema),
+  storage: storageSchema,
+  auth: authSchema,
+  sessions: sessionsSchema,
+  audit: auditSchema,
+});
+
+export type GatehouseConfig = z.output<typeof configSchema>;
+export type RouteConfig = GatehouseConfig['routes'][number];
+export type RoutePolicy = RouteConfig['policy'];
+export type UpstreamConfig = GatehouseConfig['upstreams'][string];
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/**
+ * Checks that span sections (route names unique, upstream references known). They run on the raw data even when
+ * the schema found other problems, so one run of check-config reports everything at once.
+ */
+export function crossCheckConfig(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const root = isRecord(raw) ? raw : {};
+  const known = isRecord(root['upstreams']) ? Object.keys(root['upstreams']) : [];
+  const routes = Array.isArray(root['routes']) ? root['routes'] : [];
+  const seen = new Map<string, number>();
+  routes.forEach((route: unknown, i) => {
+    if (!isRecord(route)) return;
+    const name = route['name'];
+    if (typeof name === 'string') {
+      const first = seen.get(name);
+      if (first !== undefined) problems.push({ path: ['routes', i, 'name'], message: `duplicate route name "${name}" (first used by routes[${first}])` });
+      else seen.set(name, i);
+    }
+    const upstream = route['upstream'];
+    if (upstream === undefined) {
+      if (route['policy'] !== 'deny') problems.push({ path: ['routes', i, 'upstream'], message: 'required: expected an upstream name (only deny routes may omit it)' });
+    } else if (typeof upstream === 'string' && upstream !== '' && !known.includes(upstream)) {
+      problems.push({ path: ['routes', i, 'upstream'], message: `unknown upstream "${upstream}" (known: ${known.join(', ') || 'none'})` });
+    }
+  });
+  return problems;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

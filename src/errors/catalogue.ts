@@ -1,0 +1,27 @@
+/**
+ * Every error Gatehouse can raise, by stable code. `reason` is the short word a client sees in `{"error": ...}`,
+ * `status` is the HTTP status a request gets, `expose` says
+ * whether the message may be shown to the client (otherwise the client sees only the code's public message and
+ * the detail goes to the log). docs/errors.md documents each code; test/errors/catalogue.test.ts keeps them in step.
+ */
+export const ERROR_CATALOGUE = {
+  GATE_ERR_CONFIG_INVALID: { reason: 'config_invalid', status: 500, expose: false, message: 'configuration is invalid' },
+  GATE_ERR_BAD_REQUEST: { reason: 'bad_request', status: 400, expose: true, message: 'bad request' },
+  GATE_ERR_BAD_PATH: { reason: 'bad_path', status: 400, expose: true, message: 'request path cannot be judged safely' },
+  GATE_ERR_NOT_FOUND: { reason: 'not_found', status: 404, expose: true, message: 'not found' },
+  GATE_ERR_UNAUTHENTICATED: { reason: 'unauthenticated', status: 401, expose: true, message: 'unauthenticated' },
+  GATE_ERR_FORBIDDEN: { reason: 'forbidden', status: 403, expose: true, message: 'forbidden' },
+  GATE_ERR_METHOD_NOT_ALLOWED: { reason: 'method_not_allowed', status: 405, expose: true, message: 'method not allowed' },
+  GATE_ERR_PAYLOAD_TOO_LARGE: { reason: 'payload_too_large', status: 413, expose: true, message: 'payload too large' },
+  GATE_ERR_OVERLOADED: { reason: 'overloaded', status: 503, expose: true, message: 'overloaded' },
+  GATE_ERR_UPSTREAM_UNAVAILABLE: { reason: 'bad_gateway', status: 502, expose: true, message: 'upstream unavailable' },
+  GATE_ERR_UPSTREAM_TIMEOUT: { reason: 'gateway_timeout', status: 504, expose: true, message: 'upstream timed out' },
+  GATE_ERR_STORE_NOT_FOUND: { reason: 'not_found', status: 404, expose: true, message: 'not found' },
+  GATE_ERR_STORE_CONFLICT: { reason: 'conflict', status: 409, expose: true, message: 'conflict' },
+  GATE_ERR_STORE_BUSY: { reason: 'unavailable', status: 503, expose: false, message: 'storage is busy' },
+  GATE_ERR_STORE_DOWN: { reason: 'unavailable', status: 503, expose: false, message: 'storage is unavailable' },
+  GATE_ERR_STORE_SCHEMA_TOO_NEW: { reason: 'internal', status: 500, expose: false, message: 'database schema is newer than this Gatehouse' },
+  GATE_ERR_INTERNAL: { reason: 'internal', status: 500, expose: false, message: 'internal error' },
+} as const satisfies Record<string, { reason: string; status: number; expose: boolean; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,0 +1,45 @@
+import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
+
+/** Options every Gatehouse error may carry: a log-only detail and the underlying cause. */
+export interface GatehouseErrorOptions {
+  /** Log-only detail: never sent to a client. */
+  detail?: string;
+  cause?: unknown;
+  /** Whether a caller may retry the same operation later (busy, down). */
+  retryable?: boolean;
+}
+
+/**
+ * The base of every error Gatehouse raises on purpose. The code is stable (documented in docs/errors.md); the
+ * status and whether the message is safe to show come from the catalogue so callers cannot disagree about them.
+ */
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly detail: string | undefined;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message?: string, options: GatehouseErrorOptions = {}) {
+    const entry = ERROR_CATALOGUE[code];
+    super(message ?? entry.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = entry.status;
+    this.expose = entry.expose;
+    this.detail = options.detail;
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** The message a client may see: ours when exposable, the catalogue's generic one otherwise. */
+  publicMessage(): string {
+    return this.expose ? this.message : ERROR_CATALOGUE[this.code].message;
+  }
+}
+
+/** Whether a value is a GatehouseError (works across module copies, unlike instanceof alone). */
+export function isGatehouseError(value: unknown): value is GatehouseError {
+  return value instanceof GatehouseError ||
+    (typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string' &&
+      String((value as { code: string }).code) in ERROR_CATALOGUE);
+}

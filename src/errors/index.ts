@@ -1,0 +1,3 @@
+export { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
+export { GatehouseError, isGatehouseError, type GatehouseErrorOptions } from './gatehouse-error.js';
+export * from './kinds.js';

@@ -1,0 +1,61 @@
+import { GatehouseError, type GatehouseErrorOptions } from './gatehouse-error.js';
+
+/** One configuration problem: the YAML path, the line when known, and what was expected. */
+export interface ConfigProblem {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+/** The configuration file could not be accepted; `problems` lists every reason at once. */
+export class ConfigError extends GatehouseError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[], options: GatehouseErrorOptions = {}) {
+    super('GATE_ERR_CONFIG_INVALID', problems.map(formatConfigProblem).join('\n'), options);
+    this.problems = problems;
+  }
+}
+
+/** Formats a problem as `path (line N): message`, the form check-config prints. */
+export function formatConfigProblem(p: ConfigProblem): string {
+  const where = p.path === '' ? '(root)' : p.path;
+  return p.line === undefined ? `${where}: ${p.message}` : `${where} (line ${p.line}): ${p.message}`;
+}
+
+/** The store could not take the write lock (or a connection) in time; retrying later may work. */
+export class StoreBusyError extends GatehouseError {
+  constructor(detail?: string, cause?: unknown) {
+    super('GATE_ERR_STORE_BUSY', undefined, { detail, cause, retryable: true });
+  }
+}
+
+/** The database is unreachable. */
+export class StoreDownError extends GatehouseError {
+  constructor(detail?: string, cause?: unknown) {
+    super('GATE_ERR_STORE_DOWN', undefined, { detail, cause, retryable: true });
+  }
+}
+
+/** A row the caller named does not exist. */
+export class NotFoundError extends GatehouseError {
+  constructor(what: string, cause?: unknown) {
+    super('GATE_ERR_STORE_NOT_FOUND', `${what} not found`, { cause });
+  }
+}
+
+/** A uniqueness rule was broken (an email already taken, a slug in use). `field` names the rule. */
+export class ConflictError extends GatehouseError {
+  readonly field: string;
+  constructor(field: string, message?: string, cause?: unknown) {
+    super('GATE_ERR_STORE_CONFLICT', message ?? `${field} already exists`, { cause });
+    this.field = field;
+  }
+}
+
+/** The database holds a schema newer than this code understands. */
+export class SchemaTooNewError extends GatehouseError {
+  constructor(databaseVersion: number, codeVersion: number) {
+    super('GATE_ERR_STORE_SCHEMA_TOO_NEW',
+      `database schema version ${databaseVersion} is newer than this Gatehouse understands (${codeVersion}); upgrade Gatehouse`);
+  }
+}

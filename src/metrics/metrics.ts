@@ -1,0 +1,88 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric Gatehouse exports, defined in one place. Each app instance gets its own Registry (no global), so a
+ * test can build two apps in one process. Labels stay bounded: route and upstream names from the config, methods
+ * folded to a fixed set, status codes, and fixed reason words; never raw paths or user input.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'gatehouse_http_requests_total', help: 'Requests answered by the ingress listener, by route, method and status code.',
+      labelNames: ['route', 'method', 'code'] as const, registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'gatehouse_http_request_duration_seconds', help: 'Time from request start to response end, by route.',
+      labelNames: ['route'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    upstreamErrors: new Counter({
+      name: 'gatehouse_upstream_errors_total', help: 'Failed forwards, by upstream and reason (refused, timeout, reset, error).',
+      labelNames: ['upstream', 'reason'] as const, registers,
+    }),
+    configReloads: new Counter({
+      name: 'gatehouse_config_reloads_total', help: 'Configuration reloads, by result (success or failure).',
+      labelNames: ['result'] as const, registers,
+    }),
+    inFlight: new Gauge({
+      name: 'gatehouse_in_flight_requests', help: 'Requests in flight on the ingress listener.', registers,
+    }),
+    loadShed: new Counter({
+      name: 'gatehouse_load_shed_total', help: 'Requests refused to protect the process, by reason.',
+      labelNames: ['reason'] as const, registers,
+    }),
+    ready: new Gauge({
+      name: 'gatehouse_ready', help: '1 when the instance is ready for traffic (what /readyz answers), 0 when starting or draining.',
+      registers,
+    }),
+    // ---- hash pool (auth/passwords) ----
+    hashPoolSize: new Gauge({ name: 'gatehouse_hash_pool_size', help: 'Password hashing permits (auth.hash.concurrency).', registers }),
+    hashPoolInUse: new Gauge({ name: 'gatehouse_hash_pool_in_use', help: 'Password hashing permits in use.', registers }),
+    hashPoolQueueDepth: new Gauge({ name: 'gatehouse_hash_pool_queue_depth', help: 'Password operations waiting for a permit.', registers }),
+    hashPoolSaturation: new Gauge({ name: 'gatehouse_hash_pool_saturation', help: 'Permits in use divided by pool size (1 = saturated).', registers }),
+    hashPoolRejected: new Counter({ name: 'gatehouse_hash_pool_rejected_total', help: 'Password operations refused at once because no permit and no queue place was free (429).', registers }),
+    hashDuration: new Histogram({
+      name: 'gatehouse_hash_duration_seconds', help: 'Time one Argon2 hash or verify took on the thread pool (excluding the wait for a permit).',
+      labelNames: ['operation'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
+    }),
+    // ---- audit writer (actors/audit-writer) ----
+    auditQueueDepth: new Gauge({ name: 'gatehouse_audit_queue_depth', help: 'Audit events waiting to be written.', registers }),
+    auditQueueCapacity: new Gauge({ name: 'gatehouse_audit_queue_capacity', help: 'Most audit events the queue holds (audit.queue_size).', registers }),
+    auditWritten: new Counter({ name: 'gatehouse_audit_events_written_total', help: 'Audit events written to the store.', registers }),
+    auditDropped: new Counter({ name: 'gatehouse_audit_events_dropped_total', help: 'Audit events dropped because the queue was full (audit.overflow: drop).', registers }),
+    auditFlushDuration: new Histogram({
+      name: 'gatehouse_audit_flush_duration_seconds', help: 'Time one audit batch took to write, by result.',
+      labelNames: ['result'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3], registers,
+    }),
+    // ---- sessions ----
+    sessionCacheHits: new Counter({ name: 'gatehouse_session_cache_hits_total', help: 'Session validations answered from the LRU cache.', registers }),
+    sessionCacheMisses: new Counter({ name: 'gatehouse_session_cache_misses_total', help: 'Session validations that read the store.', registers }),
+    sessionCacheEntries: new Gauge({ name: 'gatehouse_session_cache_entries', help: 'Sessions held in the LRU cache.', registers }),
+    sessionTokensRejected: new Counter({
+      name: 'gatehouse_session_tokens_rejected_total', help: 'Presented session tokens refused, by reason (malformed, bad_mac, unknown, expired, revoked, disabled).',
+      labelNames: ['reason'] as const, registers,
+    }),
+    // ---- last-seen debouncer (actors/last-seen-debouncer) ----
+    lastSeenWrites: new Counter({ name: 'gatehouse_last_seen_writes_total', help: 'Last-seen updates written to the store (at most one per user and session per interval).', registers }),
+    lastSeenSkipped: new Counter({ name: 'gatehouse_last_seen_skipped_total', help: 'Activity not written because the same user or session was written within the interval.', registers }),
+    // ---- logins ----
+    loginAttempts: new Counter({
+      name: 'gatehouse_login_attempts_total', help: 'Login attempts by method (password, oauth), provider and result.',
+      labelNames: ['method', 'provider', 'result'] as const, registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Folds any request method into a bounded label value. */
+export function methodLabel(method: string | undefined): string {
+  return method !== undefined && KNOWN_METHODS.has(method) ? method : 'OTHER';
+}

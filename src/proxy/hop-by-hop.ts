@@ -1,0 +1,21 @@
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, so a proxy must not forward them. Headers
+ * named in `Connection` are hop-by-hop too. `expect` is answered by Node itself (100-continue) and undici refuses it.
+ */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'expect', 'http2-settings',
+]);
+
+/** The lower-cased header names to drop: the fixed list plus every token in the Connection header(s). */
+export function hopByHopNames(connectionHeader: string | string[] | undefined): Set<string> {
+  if (connectionHeader === undefined) return HOP_BY_HOP;
+  const names = new Set(HOP_BY_HOP);
+  for (const value of Array.isArray(connectionHeader) ? connectionHeader : [connectionHeader]) {
+    for (const token of value.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '') names.add(name);
+    }
+  }
+  return names;
+}

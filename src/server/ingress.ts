@@ -1,0 +1,182 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../log/logger.js';
+import { GatehouseError, isGatehouseError } from '../errors/index.js';
+import { methodLabel, type Metrics } from '../metrics/metrics.js';
+import { normalizePath } from '../routing/index.js';
+import { decide, needsIdentity } from '../policy/decide.js';
+import type { Identity, IdentityResolver } from '../policy/identity.js';
+import { resolveClientAddress, type ClientAddress } from '../proxy/client-address.js';
+import { buildUpstreamHeaders } from '../proxy/upstream-headers.js';
+import { identityHeaders } from '../proxy/identity-headers.js';
+import { forwardHttp } from '../proxy/forward-http.js';
+import { forwardUpgrade } from '../proxy/forward-websocket.js';
+import { upstreamErrorFor } from '../proxy/upstream-error.js';
+import type { RuntimeTable } from './runtime-table.js';
+import { isReservedPath } from './reserved-paths.js';
+import type { EndpointRouter } from './endpoint-router.js';
+import { sendError, wantsHtml } from './respond.js';
+import { writeRawError } from './raw-response.js';
+
+/** What the ingress handler needs from the app; passed in so tests can build several apps in one process. */
+export interface IngressDeps {
+  table(): RuntimeTable;
+  metrics: Metrics;
+  logger: Logger;
+  identity: IdentityResolver;
+  endpoints: EndpointRouter;
+  /** Path of the login page browsers are sent to when a route needs a session. */
+  loginPath: string;
+  /** Optional hook that decides where an unauthenticated browser goes instead (a default OAuth provider). */
+  loginRedirect?: (rd: string) => string;
+}
+
+/**
+ * The request lifecycle, in order: admission (in-flight bound) -> path normalisation -> reserved paths ->
+ * route match -> identity (only for routes that need it) -> policy -> forward. Every failure becomes a 4xx/5xx with
+ * a JSON or HTML body; nothing a client sends can throw out of here.
+ */
+export function createIngress(deps: IngressDeps) {
+  const { metrics, logger } = deps;
+  let inFlight = 0;
+
+  function finish(req: IncomingMessage, res: ServerResponse, started: number, route: { name: string }): void {
+    inFlight--;
+    metrics.inFlight.set(inFlight);
+    metrics.httpRequests.inc({ route: route.name, method: methodLabel(req.method), code: String(res.statusCode) });
+    metrics.httpDuration.observe({ route: route.name }, (performance.now() - started) / 1000);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const table = deps.table();
+    const label = { name: '_none' };
+    inFlight++;
+    metrics.inFlight.set(inFlight);
+    res.once('close', () => finish(req, res, started, label));
+    try {
+      if (inFlight > table.config.server.max_in_flight) {
+        metrics.loadShed.inc({ reason: 'in_flight' });
+        sendError(req, res, new GatehouseError('GATE_ERR_OVERLOADED'), { 'retry-after': '1' });
+        return;
+      }
+      const client = resolveClientAddress(table.trustedProxies, req.socket.remoteAddress, isEncrypted(req), req.headers);
+      const target = normalizePath(req.url ?? '');
+      if (!target.ok) {
+        label.name = '_invalid';
+        sendError(req, res, new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`));
+        return;
+      }
+      if (isReservedPath(target.matchPath)) {
+        label.name = '_gatehouse';
+        const handler = deps.endpoints.find(req.method ?? 'GET', target.path);
+        if (handler === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND');
+        if (handler === 'method') throw new GatehouseError('GATE_ERR_METHOD_NOT_ALLOWED');
+        await handler(req, res, { path: target.path, query: new URLSearchParams(target.query), clientIp: client.ip });
+        return;
+      }
+      const route = table.routes.match(req.headers.host, target.matchPath, req.method ?? 'GET');
+      if (route === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND', 'no route matches this request');
+      label.name = route.name;
+      const identity = needsIdentity(route.config.policy) ? await deps.identity.resolve(req, client.ip) : undefined;
+      const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
+      if (!admit(req, res, route.config.policy, identity, pathAndQuery)) return;
+      const upstream = table.upstreams.get(route.config.upstream!)!;
+      const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.isIdentityHeader, client,
+        identity ? identityHeaders(table.config.server.identity_header_prefix, identity) : [], false);
+      const outcome = await forwardHttp(req, res, upstream, pathAndQuery, headers);
+      if (!outcome.ok && outcome.reason !== 'client_gone') {
+        metrics.upstreamErrors.inc({ upstream: upstream.name, reason: outcome.reason });
+        const err = upstreamErrorFor(outcome.reason, upstream.name, outcome.error);
+        logger.warn({ route: route.name, upstream: upstream.name, reason: outcome.reason, detail: err.detail }, 'upstream failed');
+        if (!outcome.responded) sendError(req, res, err);
+      }
+    } catch (err) {
+      answerFailure(req, res, err);
+    }
+  }
+
+  /** Applies the policy decision; answers and returns false when the request may not pass. */
+  function admit(req: IncomingMessage, res: ServerResponse, policy: RuntimeTable['config']['routes'][number]['policy'],
+    identity: Identity | undefined, pathAndQuery: string): boolean {
+    switch (decide(policy, identity)) {
+      case 'allow':
+        return true;
+      case 'deny':
+        sendError(req, res, new GatehouseError('GATE_ERR_FORBIDDEN', 'this route is closed'));
+        return false;
+      case 'forbidden':
+        sendError(req, res, new GatehouseError('GATE_ERR_FORBIDDEN', 'you lack a role this route requires'));
+        return false;
+      case 'unauthenticated':
+        if (wantsHtml(req) && (req.method === 'GET' || req.method === 'HEAD')) {
+          const location = deps.loginRedirect?.(pathAndQuery) ?? `${deps.loginPath}?rd=${encodeURIComponent(pathAndQuery)}`;
+          res.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0 });
+          res.end();
+        } else {
+          sendError(req, res, new GatehouseError('GATE_ERR_UNAUTHENTICATED'), { 'www-authenticate': 'Bearer realm="gatehouse"' });
+        }
+        return false;
+    }
+  }
+
+  function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (isGatehouseError(err)) {
+      if (err.status >= 500) logger.error({ code: err.code, detail: err.detail, err: err.cause }, err.message);
+      const headers: Record<string, string> = err.retryable || err.code === 'GATE_ERR_OVERLOADED' ? { 'retry-after': '1' } : {};
+      sendError(req, res, err, headers);
+      return;
+    }
+    logger.error({ err }, 'unexpected error while handling a request');
+    sendError(req, res, new GatehouseError('GATE_ERR_INTERNAL'));
+  }
+
+  /** WebSocket and other Upgrade requests: same checks as onRequest, answered on the raw socket. */
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const started = performance.now();
+    const table = deps.table();
+    let routeName = '_none';
+    let code = 101;
+    try {
+      const client: ClientAddress = resolveClientAddress(table.trustedProxies, req.socket.remoteAddress, isEncrypted(req), req.headers);
+      const target = normalizePath(req.url ?? '');
+      const route = target.ok && !isReservedPath(target.matchPath)
+        ? table.routes.match(req.headers.host, target.matchPath, req.method ?? 'GET') : undefined;
+      if (!target.ok) code = writeRawError(socket, new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`));
+      else if (route === undefined) code = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'));
+      else {
+        routeName = route.name;
+        const identity = needsIdentity(route.config.policy) ? await deps.identity.resolve(req, client.ip) : undefined;
+        const decision = decide(route.config.policy, identity);
+        if (decision === 'unauthenticated') code = writeRawError(socket, new GatehouseError('GATE_ERR_UNAUTHENTICATED'));
+        else if (decision !== 'allow') code = writeRawError(socket, new GatehouseError('GATE_ERR_FORBIDDEN'));
+        else if (!route.config.websockets) code = writeRawError(socket, new GatehouseError('GATE_ERR_FORBIDDEN', 'upgrades are not allowed on this route'));
+        else {
+          const upstream = table.upstreams.get(route.config.upstream!)!;
+          const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.isIdentityHeader, client,
+            identity ? identityHeaders(table.config.server.identity_header_prefix, identity) : [], true);
+          const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
+          const outcome = await forwardUpgrade(req, socket, head, upstream, pathAndQuery, headers);
+          if (!outcome.ok) {
+            metrics.upstreamErrors.inc({ upstream: upstream.name, reason: outcome.reason });
+            code = writeRawError(socket, upstreamErrorFor(outcome.reason, upstream.name, outcome.error));
+          }
+        }
+      }
+    } catch (err) {
+      logger.error({ err }, 'unexpected error during an upgrade');
+      code = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'));
+    }
+    metrics.httpRequests.inc({ route: routeName, method: methodLabel(req.method), code: String(code) });
+    metrics.httpDuration.observe({ route: routeName }, (performance.now() - started) / 1000);
+  }
+
+  return { onRequest, onUpgrade, inFlight: () => inFlight };
+}
+
+function isEncrypted(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true;
+}
+
+export type Ingress = ReturnType<typeof createIngress>;

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { durationMs } from '../config/schema-helpers.js';
+
+/** The `sessions:` section: cookie, lifetimes, cache, token keys. */
+export const sessionsSchema = z.strictObject({
+  cookie: z.strictObject({
+    /** `__Host-` cookies must be Secure with Path=/ and no Domain (RFC 6265bis §4.1.3.2): nothing else can set them. */
+    name: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'expected a cookie name (RFC 6265 token)').default('__Host-gatehouse'),
+    same_site: z.enum(['lax', 'strict', 'none']).default('lax'),
+    /** Only for plain-http development on a host other than localhost: browsers drop Secure cookies over http. */
+    secure: z.boolean().default(true),
+  }).prefault({}),
+  /** Absolute lifetime: a session ends this long after login whatever happens. */
+  lifetime: durationMs.default(7 * 24 * 3_600_000),
+  /** Idle timeout: a session unused this long ends. */
+  idle_timeout: durationMs.default(24 * 3_600_000),
+  /** Write a session's and user's last-seen at most once per this interval. */
+  last_seen_interval: durationMs.default(5 * 60_000),
+  cache: z.strictObject({
+    max_entries: z.number().int().positive().default(100_000),
+    /** How long a validated session is trusted without the store: bounds how late a revocation on another replica bites. */
+    ttl: durationMs.default(30_000),
+    /** Well-formed tokens the store does not know are remembered this long, so a flood of them costs one read each. */
+    negative_ttl: durationMs.default(60_000),
+    negative_max_entries: z.number().int().positive().default(10_000),
+  }).prefault({}),
+  /**
+   * Keys that MAC session tokens, newest first: the first signs, all verify (rotation). Use ${ENV}. When empty,
+   * Gatehouse generates one and keeps it in the store, so replicas share it and a newcomer configures nothing.
+   */
+  token_keys: z.array(z.strictObject({
+    id: z.string().regex(/^[A-Za-z0-9]{1,16}$/, 'expected 1-16 letters or digits'),
+    secret: z.string().min(32, 'expected at least 32 characters of secret'),
+  })).default([]),
+  /** How often expired sessions are deleted. */
+  sweep_interval: durationMs.default(10 * 60_000),
+}).prefault({});
+
+export type SessionsConfig = z.output<typeof sessionsSchema>;

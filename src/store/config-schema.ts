@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { durationMs } from '../config/schema-helpers.js';
+
+const poolSchema = (defaultUrl: string) => z.strictObject({
+  /** Connection URL; use ${ENV} for the password. */
+  url: z.string().min(1).default(defaultUrl),
+  /** Most connections this replica opens. */
+  pool_max: z.number().int().positive().max(1000).default(10),
+  /** How long a query waits for a free connection before failing with StoreBusy. */
+  acquire_timeout: durationMs.default(3000),
+});
+
+/** The `storage:` section: which driver, and each driver's settings. */
+export const storageSchema = z.strictObject({
+  driver: z.enum(['sqlite', 'postgres', 'mysql']).default('sqlite'),
+  sqlite: z.strictObject({
+    path: z.string().min(1).default('./data/gatehouse.db'),
+    busy_timeout: durationMs.default(3000),
+  }).prefault({}),
+  postgres: poolSchema('postgres://postgres@127.0.0.1:5432/gatehouse').prefault({}),
+  mysql: poolSchema('mysql://root@127.0.0.1:3306/gatehouse').prefault({}),
+  /** Apply pending migrations when `serve` starts. */
+  migrate_on_start: z.boolean().default(true),
+}).prefault({});
+
+export type StorageConfig = z.output<typeof storageSchema>;
