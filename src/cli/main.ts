@@ -4,6 +4,8 @@ import { packageVersion } from './version.js';
 import { checkConfigCommand } from './check-config.js';
 import { serveCommand } from './serve.js';
 import { demoCommand } from './demo.js';
+import { userCommand } from './user.js';
+import { hashPasswordCommand, migrateCommand } from './maintenance.js';
 
 /** A command's handler: gets its own arguments, returns an exit code (undefined: keep running, e.g. serve). */
 type Command = (args: string[]) => Promise<number | undefined>;
@@ -12,6 +14,9 @@ const COMMANDS: Record<string, Command> = {
   'serve': serveCommand,
   'check-config': checkConfigCommand,
   'demo': demoCommand,
+  'migrate': migrateCommand,
+  'user': userCommand,
+  'hash-password': hashPasswordCommand,
 };
 
 /** Entry point of the `gatehouse` command; the only place that decides exit codes. */

@@ -2,6 +2,9 @@ import { loadConfigFile, type GatehouseConfig } from '../config/index.js';
 import { ConfigError, formatConfigProblem } from '../errors/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createApp, type App } from '../app.js';
+import { installAuth } from '../auth/install-auth.js';
+import { openStore } from '../store/index.js';
+import { isGatehouseError } from '../errors/index.js';
 import { parseFlags } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { USAGE } from './usage.js';
@@ -35,7 +38,13 @@ export function loadOrReport(path: string): GatehouseConfig | undefined {
 
 /** Builds, starts and wires signals for an app; the process exits when it has stopped. */
 export async function startApp(config: GatehouseConfig, path: string, logger: Logger, onStopped?: () => Promise<void>): Promise<App | undefined> {
-  const app = createApp({ config, configPath: path, logger });
+  let app: App;
+  try {
+    app = await buildApp(config, path, logger);
+  } catch (err) {
+    logger.fatal({ err: errorSummary(err) }, 'could not open the store');
+    return undefined;
+  }
   try {
     await app.start();
   } catch (err) {
@@ -60,4 +69,16 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => void app.reload());
   return app;
+}
+
+/** Builds the whole app for `serve`: the store, the core, and accounts with sessions. */
+export async function buildApp(config: GatehouseConfig, path: string | undefined, logger: Logger): Promise<App> {
+  const store = await openStore(config.storage, { logger });
+  const app = createApp({ config, ...(path === undefined ? {} : { configPath: path }), logger });
+  await installAuth(app, config, store, logger);
+  return app;
+}
+
+function errorSummary(err: unknown): unknown {
+  return isGatehouseError(err) ? { code: err.code, message: err.message, detail: err.detail } : err;
 }

@@ -5,6 +5,14 @@ Commands:
   serve           run the sidecar in the foreground
   check-config    validate a configuration file; prints "ok" or every problem, one per line
   demo            run the sidecar in front of a small bundled demo app (what \`npm start\` does)
+  migrate         apply pending database migrations
+  user add --email E [--name N] [--role R]... [--password-stdin]
+                  create a user (the password is read from standard input)
+  user roles --email E [--add R]... [--remove R]...
+                  change a user's roles
+  user disable --email E
+                  disable a user and end all their sessions
+  hash-password   read a password on standard input, print its Argon2id hash
 
 Options:
   --config FILE   configuration file (default: config/gatehouse.yaml)

@@ -7,6 +7,8 @@ export interface GatehouseErrorOptions {
   cause?: unknown;
   /** Whether a caller may retry the same operation later (busy, down). */
   retryable?: boolean;
+  /** Seconds the client should wait before retrying (sent as Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -19,6 +21,7 @@ export class GatehouseError extends Error {
   readonly expose: boolean;
   readonly detail: string | undefined;
   readonly retryable: boolean;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message?: string, options: GatehouseErrorOptions = {}) {
     const entry = ERROR_CATALOGUE[code];
@@ -29,6 +32,7 @@ export class GatehouseError extends Error {
     this.expose = entry.expose;
     this.detail = options.detail;
     this.retryable = options.retryable ?? false;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? (entry.status === 429 || entry.status === 503 ? 1 : undefined);
   }
 
   /** The message a client may see: ours when exposable, the catalogue's generic one otherwise. */

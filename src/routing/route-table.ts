@@ -1,8 +1,8 @@
 /**
  * The route table: the configured routes compiled once at start-up (and on reload) into matchers that answer
  * "which route judges this request?" without parsing or regexes per request: one host normalisation, one
- * first-segment lookup, then only the routes that could match. Routes are tried in order and the first that matches wins; no match is undefined (the caller
- * decides, normally 404 or deny).
+ * first-segment lookup, then only the routes that could match. Routes are tried in order and the first that
+ * matches wins; no match is undefined (the caller decides, normally 404 or deny).
  *
  * Hosts: case-insensitive, port and one trailing dot ignored, on both sides. "*.example.com" matches one or
  * more labels before "example.com" ("a.example.com", "a.b.example.com") but NOT "example.com" itself: a

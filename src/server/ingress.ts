@@ -123,7 +123,7 @@ export function createIngress(deps: IngressDeps) {
   function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     if (isGatehouseError(err)) {
       if (err.status >= 500) logger.error({ code: err.code, detail: err.detail, err: err.cause }, err.message);
-      const headers: Record<string, string> = err.retryable || err.code === 'GATE_ERR_OVERLOADED' ? { 'retry-after': '1' } : {};
+      const headers: Record<string, string> = err.retryAfterSeconds !== undefined ? { 'retry-after': String(err.retryAfterSeconds) } : {};
       sendError(req, res, err, headers);
       return;
     }

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileRouteTable, normalizeHost } from '../../src/routing/index.js';
+import { compilePathPattern, compileRouteTable, normalizeHost } from '../../src/routing/index.js';
 import { ConfigError } from '../../src/errors/index.js';
 import { route } from './helpers.js';
 
@@ -140,6 +140,34 @@ describe('RouteTable.match', () => {
     const t0 = performance.now();
     assert.equal(table.match(undefined, path, 'GET'), undefined);
     assert.ok(performance.now() - t0 < 1000, 'match took over a second');
+  });
+});
+
+describe('the first-segment index keeps config order', () => {
+  test('indexed match equals a route-by-route scan on random tables', () => {
+    let a = 99;
+    const rand = (): number => ((a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    const patterns = ['/', '/a', '/a/', '/b/', '/a/b', '/a/*', '/*/b', '/**/b', '/a/**', '/b/*/', '/c', '/*'];
+    const paths = ['/', '/a', '/a/', '/a/b', '/a/c', '/b', '/b/b', '/b/x/y', '/c', '/c/b', '/d/b/', '/x/y/b'];
+    for (let i = 0; i < 300; i++) {
+      const configs = Array.from({ length: 1 + Math.floor(rand() * 8) }, (_, k) =>
+        route(`r${k}`, pick(patterns), rand() < 0.3 ? { methods: [pick(['GET', 'POST'] as const)] } : {}));
+      const table = compileRouteTable(configs);
+      // The reference scans every route with its bare path pattern, no index.
+      const singles = configs.map((c) => {
+        const compiled = compilePathPattern(c.match.path);
+        assert.ok(compiled.ok);
+        return (path: string, method: string) => (c.match.methods === undefined || (c.match.methods as readonly string[]).includes(method)) &&
+          compiled.pattern.test(path);
+      });
+      for (const path of paths) {
+        for (const method of ['GET', 'POST']) {
+          const want = singles.findIndex((matches) => matches(path, method));
+          assert.equal(table.match(undefined, path, method)?.index ?? -1, want, `${JSON.stringify(configs.map((c) => c.match))} ${method} ${path}`);
+        }
+      }
+    }
   });
 });
 

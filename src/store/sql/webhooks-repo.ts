@@ -60,7 +60,7 @@ export function webhooksRepo(ctx: RepoContext): WebhooksRepo {
     },
     async listSubscribed(orgId: string, event: string): Promise<Webhook[]> {
       // Events are a JSON array; an org has few webhooks, so the match (exact name or '*') is done here.
-      const rows = await q.all('SELECT * FROM webhooks WHERE org_id = ? AND active = 1 ORDER BY created_at, id', [orgId]);
+      const rows = await q.all('SELECT * FROM webhooks WHERE org_id = ? AND active = ? ORDER BY created_at, id', [orgId, 1]);
       return rows.map(rowToWebhook).filter((w) => w.events.includes(event) || w.events.includes('*'));
     },
   };

@@ -26,6 +26,7 @@ export function mapSqliteError(e: WireError): GatehouseError {
 /** Maps an error thrown by a main-thread (reader) connection. */
 export function mapSqliteThrown(err: unknown): GatehouseError {
   if (err instanceof GatehouseError) return err;
-  const code = err instanceof Error && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'UNKNOWN';
+  const raw = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  const code = typeof raw === 'string' ? raw : 'UNKNOWN';
   return mapSqliteError({ code, message: err instanceof Error ? err.message : String(err) });
 }

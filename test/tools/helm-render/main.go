@@ -99,6 +99,10 @@ func run(dir string, valueFiles []string, releaseName, namespace, kubeVersion st
 
 // loadChart reads Chart.yaml, values.yaml, values.schema.json, templates/ and the other files of a chart.
 func loadChart(dir, parent string) (*chart, error) {
+	// filepath.Walk does not descend into a symlinked root (a subchart linked into charts/).
+	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = resolved
+	}
 	metaBytes, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
 	if err != nil {
 		return nil, err

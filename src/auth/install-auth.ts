@@ -1,0 +1,75 @@
+import type { App } from '../app.js';
+import type { GatehouseConfig } from '../config/index.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/store.js';
+import { SessionService } from '../sessions/session-service.js';
+import { loadTokenKeys } from '../sessions/token-keys.js';
+import { sessionCookieOptions } from '../sessions/cookie.js';
+import { sessionIdentityResolver } from '../sessions/identity-resolver.js';
+import { createHashPool, type HashPool } from './passwords/hash-pool.js';
+import { createAuditWriter } from '../actors/audit-writer.js';
+import { createLastSeenDebouncer } from '../actors/last-seen-debouncer.js';
+import { createSessionSweeper } from '../actors/session-sweeper.js';
+import { CsrfGuard } from './csrf.js';
+import { LoginThrottle } from './login-throttle.js';
+import type { AuditRecorder, AuthDeps } from './auth-deps.js';
+import { loginPageEndpoint } from './local/login-page.js';
+import { loginEndpoint } from './local/login-endpoint.js';
+import { logoutEndpoint, logoutPageEndpoint } from './local/logout-endpoint.js';
+import { meEndpoint, registerEndpoint } from './local/register-endpoint.js';
+
+/** The parts of accounts and sessions other concerns (OAuth, the SSO API) build on. */
+export interface AuthRuntime {
+  readonly deps: AuthDeps;
+  readonly sessions: SessionService;
+  readonly hashPool: HashPool;
+  readonly audit: AuditRecorder;
+}
+
+/**
+ * Wires local accounts and sessions into an app: the store-backed session service as the identity resolver, the
+ * hash pool, the audit writer, the last-seen debouncer and the sweeper as actors, and the /.gatehouse/ endpoints.
+ * The store is closed last, after every actor has drained into it.
+ */
+export async function installAuth(app: App, config: GatehouseConfig, store: Store, logger: Logger): Promise<AuthRuntime> {
+  const { metrics } = app;
+  app.addActor({ name: 'store', start: () => undefined, stop: () => store.close() });
+  app.addReadinessCheck({ name: 'store', check: async () => { await store.ping(); return true; } });
+
+  const audit = createAuditWriter({ store, config: config.audit, metrics, logger });
+  const lastSeen = createLastSeenDebouncer({
+    store, intervalMs: config.sessions.last_seen_interval, idleTimeoutMs: config.sessions.idle_timeout, metrics, logger,
+  });
+  const sweeper = createSessionSweeper({
+    store, intervalMs: config.sessions.sweep_interval, loginAttemptWindowMs: config.auth.throttle.window, logger,
+  });
+  app.addActor(audit);
+  app.addActor(lastSeen);
+  app.addActor(sweeper);
+
+  const keys = await loadTokenKeys(config.sessions, store.settings);
+  const sessions = new SessionService({
+    store, config: config.sessions, keys, metrics, logger,
+    onActivity: (userId, sessionId, now) => lastSeen.touch(userId, sessionId, now),
+  });
+  const cookie = sessionCookieOptions(config.sessions);
+  const cookieName = config.sessions.cookie.name;
+  const resolver = sessionIdentityResolver(sessions, cookieName);
+  app.setIdentityResolver(resolver);
+
+  const hashPool = createHashPool({ config: config.auth.hash, metrics, logger });
+  const deps: AuthDeps = {
+    config, store, sessions, hasher: hashPool, audit, metrics, logger, cookieName, cookie,
+    throttle: new LoginThrottle(store.loginAttempts, config.auth.throttle),
+    csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
+    providers: [],
+  };
+  app.endpoints
+    .add('GET', '/.gatehouse/login', loginPageEndpoint(deps))
+    .add('POST', '/.gatehouse/login', loginEndpoint(deps))
+    .add('POST', '/.gatehouse/register', registerEndpoint(deps))
+    .add('GET', '/.gatehouse/logout', logoutPageEndpoint(deps))
+    .add('POST', '/.gatehouse/logout', logoutEndpoint(deps))
+    .add('GET', '/.gatehouse/me', meEndpoint(async (req) => resolver.resolve(req, '')));
+  return { deps, sessions, hashPool, audit };
+}

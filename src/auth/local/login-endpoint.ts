@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatehouseError } from '../../errors/index.js';
+import type { EndpointContext } from '../../server/endpoint-router.js';
+import { sendJson } from '../../server/respond.js';
+import { serializeCookie } from '../../sessions/cookie.js';
+import { presentedToken } from '../../sessions/identity-resolver.js';
+import type { User } from '../../store/store.js';
+import type { AuthDeps } from '../auth-deps.js';
+import { readParsedBody, stringField, type ParsedBody } from '../request-body.js';
+import { safeRedirectTarget } from '../redirect-target.js';
+import { renderLoginPage } from './login-page.js';
+import { userView } from './user-view.js';
+
+const LOGIN_BODY_LIMIT = 16 * 1024;
+
+/**
+ * POST /.gatehouse/login. Order matters: CSRF, then the throttle (a store read, no hashing), then one Argon2 verify
+ * through the bounded pool for every attempt, real or dummy, so wrong email and wrong password take the same time
+ * and answer the same 401.
+ */
+export function loginEndpoint(deps: AuthDeps) {
+  return async (req: IncomingMessage, res: ServerResponse, ctx: EndpointContext): Promise<void> => {
+    const body = await readParsedBody(req, LOGIN_BODY_LIMIT);
+    deps.csrf.check(req, body);
+    const email = stringField(body, 'email', { max: 320 })!.trim();
+    const password = stringField(body, 'password', { max: 4096 })!;
+    const rd = stringField(body, 'rd', { optional: true, max: 2048 }) ?? null;
+    const userAgent = req.headers['user-agent'] ?? null;
+    const verdict = await deps.throttle.check(email, ctx.clientIp);
+    if (!verdict.allowed) {
+      deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'throttled' });
+      deps.audit.record({ actor: null, org: null, action: 'login.throttled', target: email.toLowerCase(), clientIp: ctx.clientIp, userAgent, data: { scope: verdict.scope } });
+      throw new GatehouseError('GATE_ERR_TOO_MANY_ATTEMPTS', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
+    }
+    const user = await deps.store.users.getByEmail(email);
+    const usable = user !== null && user.passwordHash !== null && !user.disabled;
+    const ok = usable ? await deps.hasher.verify(user.passwordHash!, password) : await deps.hasher.dummyVerify(password);
+    if (!ok || !usable) {
+      const reason = user === null ? 'unknown_user' : user.disabled ? 'disabled' : user.passwordHash === null ? 'no_password' : 'bad_password';
+      await deps.throttle.recordFailure(email, ctx.clientIp);
+      deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'failure' });
+      deps.audit.record({ actor: user?.id ?? null, org: null, action: 'user.login', target: user?.id ?? email.toLowerCase(), clientIp: ctx.clientIp, userAgent, data: { result: 'failure', reason, method: 'password' } });
+      if (body.kind === 'form') {
+        renderLoginPage(deps, req, res, { rd, status: 401, error: 'Wrong email or password.', email });
+      } else {
+        sendJson(res, 401, { error: 'invalid_credentials', code: 'GATE_ERR_INVALID_CREDENTIALS', message: 'wrong email or password' });
+      }
+      return;
+    }
+    await deps.throttle.recordSuccess(email);
+    if (deps.hasher.needsRehash(user.passwordHash!)) void rehash(deps, user, password);
+    await startSession(deps, req, res, ctx, user, body, rd, 'password', 'local');
+  };
+}
+
+/**
+ * Starts a session for a user who just proved who they are, the same way for every login method: a fresh token
+ * (any session the browser presented is ended, so a planted cookie is never promoted: no fixation), the cookie,
+ * an audit event, then 303 to `rd` for forms or 200 with the user for JSON.
+ */
+export async function startSession(
+  deps: AuthDeps, req: IncomingMessage, res: ServerResponse, ctx: EndpointContext, user: User,
+  body: ParsedBody | { kind: 'browser' }, rd: string | null, method: string, provider: string, status = 200,
+): Promise<void> {
+  const previous = presentedToken(req, deps.cookieName);
+  const previousId = previous === undefined ? undefined : deps.sessions.sessionIdOf(previous);
+  if (previousId !== undefined) await deps.sessions.revoke(previousId).catch(() => false);
+  const session = await deps.sessions.create(user, { userAgent: req.headers['user-agent'], clientIp: ctx.clientIp });
+  deps.metrics.loginAttempts.inc({ method, provider, result: 'success' });
+  deps.audit.record({ actor: user.id, org: null, action: 'user.login', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { result: 'success', method, provider } });
+  const cookie = serializeCookie(deps.cookieName, session.token, { ...deps.cookie, maxAgeSeconds: deps.config.sessions.lifetime / 1000 });
+  if (body.kind === 'json') {
+    sendJson(res, status, { user: userView(user), token: session.token, expires_at: session.expiresAt.toISOString() }, { 'set-cookie': cookie });
+    return;
+  }
+  const target = safeRedirectTarget(rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  res.writeHead(303, { location: target, 'set-cookie': cookie, 'cache-control': 'no-store', 'content-length': 0 });
+  res.end();
+}
+
+async function rehash(deps: AuthDeps, user: User, password: string): Promise<void> {
+  try {
+    const hash = await deps.hasher.hash(password);
+    await deps.store.users.update(user.id, { passwordHash: hash });
+  } catch (err) {
+    // Not fatal: the old hash still verifies; the next login tries again.
+    deps.logger.warn({ err: (err as Error).message, user: user.id }, 'password rehash failed');
+  }
+}

@@ -1,0 +1,82 @@
+import { createHashPool } from '../auth/passwords/hash-pool.js';
+import { checkNewPassword } from '../auth/passwords/password-policy.js';
+import { checkEmail } from '../auth/local/account-fields.js';
+import { isGatehouseError } from '../errors/index.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { parseFlags, UsageError } from './flags.js';
+import { DEFAULT_CONFIG_PATH } from './check-config.js';
+import { openConfigStore, readStdin } from './open-config-store.js';
+
+const SUBCOMMANDS = ['add', 'roles', 'disable'] as const;
+
+/**
+ * `gatehouse user add|roles|disable`. Changes go straight to the store; a running replica sees a role change or a
+ * disable on its next cache miss (at most sessions.cache.ttl later); through the SSO API they apply at once.
+ */
+export async function userCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
+    throw new UsageError(`expected one of: ${SUBCOMMANDS.join(', ')}`);
+  }
+  const { values } = parseFlags(rest, {
+    'config': { type: 'string' as const, default: DEFAULT_CONFIG_PATH },
+    'email': { type: 'string' as const },
+    'name': { type: 'string' as const },
+    'role': { type: 'string' as const, multiple: true as const },
+    'add': { type: 'string' as const, multiple: true as const },
+    'remove': { type: 'string' as const, multiple: true as const },
+    'password-stdin': { type: 'boolean' as const, default: false },
+  });
+  if (values.email === undefined) throw new UsageError('--email is required');
+  const opened = await openConfigStore(String(values.config));
+  if (!opened) return 1;
+  const { config, store } = opened;
+  try {
+    if (sub === 'add') {
+      const email = checkEmail(values.email);
+      let passwordHash: string | null = null;
+      if (values['password-stdin']) {
+        const password = await readStdin();
+        const refused = checkNewPassword(password, config.auth.local.password_min_length);
+        if (refused !== undefined) {
+          console.error(`gatehouse user add: password refused: ${refused}`);
+          return 1;
+        }
+        passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
+      }
+      const user = await store.users.create({ email, name: values.name ?? null, passwordHash, roles: unique(values.role ?? []) });
+      console.log(JSON.stringify({ id: user.id, email: user.email, roles: user.roles }));
+      return 0;
+    }
+    const user = await store.users.getByEmail(values.email);
+    if (!user) {
+      console.error(`gatehouse user ${sub}: no user with email ${values.email}`);
+      return 1;
+    }
+    if (sub === 'roles') {
+      const remove = new Set(values.remove ?? []);
+      const roles = unique([...user.roles, ...(values.add ?? [])]).filter((r) => !remove.has(r));
+      const updated = await store.users.update(user.id, { roles });
+      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.roles_changed', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { roles } }]);
+      console.log(JSON.stringify({ id: updated.id, email: updated.email, roles: updated.roles }));
+      return 0;
+    }
+    await store.users.update(user.id, { disabled: true });
+    const ended = await store.sessions.revokeForUser(user.id);
+    await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.disabled', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { sessions_ended: ended } }]);
+    console.log(JSON.stringify({ id: user.id, email: user.email, disabled: true, sessions_ended: ended }));
+    return 0;
+  } catch (err) {
+    if (isGatehouseError(err)) {
+      console.error(`gatehouse user ${sub}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values.map((v) => v.trim()).filter((v) => v !== ''))];
+}

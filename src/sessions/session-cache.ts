@@ -1,0 +1,93 @@
+import { LRUCache } from 'lru-cache';
+import type { Metrics } from '../metrics/metrics.js';
+
+/** What the cache remembers about a validated session: enough to authorise without the store. */
+export interface CachedSession {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly email: string;
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly orgs: readonly { readonly slug: string; readonly role: string }[];
+  readonly expiresAt: number;
+  /** Sliding expiry; moved forward in memory on each use (the debouncer persists it). */
+  idleExpiresAt: number;
+}
+
+/**
+ * The LRU cache of validated sessions, keyed by session id (the token hash), bounded by entries and by a TTL that
+ * bounds how stale a revocation made on another replica can be. A second, small LRU remembers well-formed tokens
+ * the store does not know, so a flood of forged-but-well-formed tokens costs one store read each at most. An index
+ * from user to cached sessions lets a role change or a disable evict a user's sessions at once.
+ */
+export class SessionCache {
+  readonly #positive: LRUCache<string, CachedSession>;
+  readonly #negative: LRUCache<string, true>;
+  readonly #byUser = new Map<string, Set<string>>();
+  readonly #metrics: Metrics;
+
+  constructor(options: { maxEntries: number; ttlMs: number; negativeMaxEntries: number; negativeTtlMs: number; metrics: Metrics }) {
+    this.#metrics = options.metrics;
+    this.#positive = new LRUCache<string, CachedSession>({
+      max: options.maxEntries,
+      ttl: options.ttlMs,
+      // Stale entries must never be served: a TTL expiry is a miss, and the store decides again.
+      allowStale: false,
+      updateAgeOnGet: false,
+      dispose: (value, key) => {
+        const ids = this.#byUser.get(value.userId);
+        if (ids) {
+          ids.delete(key);
+          if (ids.size === 0) this.#byUser.delete(value.userId);
+        }
+      },
+    });
+    this.#negative = new LRUCache<string, true>({ max: options.negativeMaxEntries, ttl: options.negativeTtlMs });
+  }
+
+  get(sessionId: string): CachedSession | undefined {
+    return this.#positive.get(sessionId);
+  }
+
+  set(entry: CachedSession): void {
+    this.#negative.delete(entry.sessionId);
+    this.#positive.set(entry.sessionId, entry);
+    let ids = this.#byUser.get(entry.userId);
+    if (!ids) this.#byUser.set(entry.userId, (ids = new Set()));
+    ids.add(entry.sessionId);
+    this.#metrics.sessionCacheEntries.set(this.#positive.size);
+  }
+
+  isKnownUnknown(sessionId: string): boolean {
+    return this.#negative.has(sessionId);
+  }
+
+  rememberUnknown(sessionId: string): void {
+    this.#negative.set(sessionId, true);
+  }
+
+  /** Drops one session (revoked, expired); it is also remembered as unknown so it is refused without a read. */
+  evictSession(sessionId: string): void {
+    this.#positive.delete(sessionId);
+    this.#metrics.sessionCacheEntries.set(this.#positive.size);
+  }
+
+  /** Drops every cached session of a user (roles changed, disabled, logged out everywhere). */
+  evictUser(userId: string): void {
+    const ids = this.#byUser.get(userId);
+    if (ids) for (const id of [...ids]) this.#positive.delete(id);
+    this.#metrics.sessionCacheEntries.set(this.#positive.size);
+  }
+
+  /** Drops everything (e.g. after missing change notifications from other replicas). */
+  clear(): void {
+    this.#positive.clear();
+    this.#negative.clear();
+    this.#byUser.clear();
+    this.#metrics.sessionCacheEntries.set(0);
+  }
+
+  get size(): number {
+    return this.#positive.size;
+  }
+}

@@ -1,0 +1,160 @@
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Store, User } from '../store/store.js';
+import type { SessionsConfig } from './config-schema.js';
+import type { TokenKeyRing } from './token-keys.js';
+import { mintToken, verifyToken } from './token.js';
+import { SessionCache, type CachedSession } from './session-cache.js';
+
+/** Memberships a session carries into authorisation (filled in by the organizations concern). */
+export type OrgLoader = (userId: string) => Promise<CachedSession['orgs']>;
+
+export interface SessionServiceDeps {
+  store: Store;
+  config: SessionsConfig;
+  keys: TokenKeyRing;
+  metrics: Metrics;
+  logger: Logger;
+  /** Called on every validated use; the last-seen debouncer coalesces these into rare writes. */
+  onActivity?: (userId: string, sessionId: string, now: number, idleExpiresAt: number) => void;
+  loadOrgs?: OrgLoader;
+  now?: () => number;
+}
+
+/**
+ * Sessions: minting on login, validation on every request (cache first, store on a miss), revocation. Validation
+ * order is cheapest-first: token shape and MAC (no I/O), the negative cache, the LRU cache, and only then the store;
+ * concurrent misses for one session share a single store read.
+ */
+export class SessionService {
+  readonly cache: SessionCache;
+  readonly #deps: SessionServiceDeps;
+  readonly #now: () => number;
+  readonly #loading = new Map<string, Promise<CachedSession | undefined>>();
+
+  constructor(deps: SessionServiceDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    const c = deps.config.cache;
+    this.cache = new SessionCache({
+      maxEntries: c.max_entries, ttlMs: c.ttl, negativeMaxEntries: c.negative_max_entries, negativeTtlMs: c.negative_ttl, metrics: deps.metrics,
+    });
+  }
+
+  /** Starts a session for a user: always a fresh token (no fixation), stored as its hash. */
+  async create(user: User, context: { userAgent?: string | undefined; clientIp?: string | undefined }): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
+    const now = this.#now();
+    const { token, sessionId } = mintToken(this.#deps.keys.signing);
+    const expiresAt = new Date(now + this.#deps.config.lifetime);
+    const idleExpiresAt = new Date(Math.min(now + this.#deps.config.idle_timeout, expiresAt.getTime()));
+    await this.#deps.store.sessions.create({
+      id: sessionId, userId: user.id, createdAt: new Date(now), expiresAt, idleExpiresAt,
+      userAgent: context.userAgent?.slice(0, 512) ?? null, clientIp: context.clientIp ?? null,
+    });
+    return { token, sessionId, expiresAt };
+  }
+
+  /** The session id a token names if its shape and MAC are ours (no I/O), else undefined. */
+  sessionIdOf(token: string): string | undefined {
+    const verified = verifyToken(token, this.#deps.keys.verifying);
+    return verified.ok ? verified.sessionId : undefined;
+  }
+
+  /**
+   * Validates a presented token. Undefined when it is not a live session; throws the store's typed error when a
+   * cache miss cannot reach the store (the caller answers 503: we do not know, so we neither admit nor log out).
+   */
+  async validate(token: string): Promise<CachedSession | undefined> {
+    const { metrics } = this.#deps;
+    const verified = verifyToken(token, this.#deps.keys.verifying);
+    if (!verified.ok) {
+      metrics.sessionTokensRejected.inc({ reason: verified.reason });
+      return undefined;
+    }
+    const id = verified.sessionId;
+    if (this.cache.isKnownUnknown(id)) {
+      metrics.sessionTokensRejected.inc({ reason: 'unknown' });
+      return undefined;
+    }
+    const now = this.#now();
+    let entry = this.cache.get(id);
+    if (entry) {
+      metrics.sessionCacheHits.inc();
+    } else {
+      metrics.sessionCacheMisses.inc();
+      entry = await this.#load(id, now);
+      if (!entry) return undefined;
+    }
+    // Lifetimes are enforced on the cache path too: a cached entry is not a licence past its expiry.
+    if (now >= entry.expiresAt || now >= entry.idleExpiresAt) {
+      metrics.sessionTokensRejected.inc({ reason: 'expired' });
+      this.cache.evictSession(id);
+      return undefined;
+    }
+    entry.idleExpiresAt = Math.min(now + this.#deps.config.idle_timeout, entry.expiresAt);
+    this.#deps.onActivity?.(entry.userId, id, now, entry.idleExpiresAt);
+    return entry;
+  }
+
+  #load(id: string, now: number): Promise<CachedSession | undefined> {
+    let pending = this.#loading.get(id);
+    if (!pending) {
+      pending = this.#read(id, now).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, pending);
+    }
+    return pending;
+  }
+
+  async #read(id: string, now: number): Promise<CachedSession | undefined> {
+    const { store, metrics } = this.#deps;
+    const session = await store.sessions.get(id);
+    if (!session) {
+      metrics.sessionTokensRejected.inc({ reason: 'unknown' });
+      this.cache.rememberUnknown(id);
+      return undefined;
+    }
+    if (session.revokedAt !== null) {
+      metrics.sessionTokensRejected.inc({ reason: 'revoked' });
+      this.cache.rememberUnknown(id);
+      return undefined;
+    }
+    if (now >= session.expiresAt.getTime() || now >= session.idleExpiresAt.getTime()) {
+      metrics.sessionTokensRejected.inc({ reason: 'expired' });
+      this.cache.rememberUnknown(id);
+      return undefined;
+    }
+    const user = await store.users.get(session.userId);
+    if (!user || user.disabled) {
+      metrics.sessionTokensRejected.inc({ reason: 'disabled' });
+      return undefined;
+    }
+    const entry: CachedSession = {
+      sessionId: id, userId: user.id, email: user.email, name: user.name ?? '', roles: user.roles,
+      orgs: this.#deps.loadOrgs ? await this.#deps.loadOrgs(user.id) : [],
+      expiresAt: session.expiresAt.getTime(), idleExpiresAt: session.idleExpiresAt.getTime(),
+    };
+    this.cache.set(entry);
+    return entry;
+  }
+
+  /** Ends one session here and in the store. */
+  async revoke(sessionId: string): Promise<boolean> {
+    this.cache.evictSession(sessionId);
+    this.cache.rememberUnknown(sessionId);
+    return this.#deps.store.sessions.revoke(sessionId, new Date(this.#now()));
+  }
+
+  /** Ends every session of a user (optionally but one) here and in the store. */
+  async revokeUser(userId: string, exceptSessionId?: string): Promise<number> {
+    const count = await this.#deps.store.sessions.revokeForUser(userId, { exceptId: exceptSessionId, at: new Date(this.#now()) });
+    const keep = exceptSessionId === undefined ? undefined : this.cache.get(exceptSessionId);
+    this.cache.evictUser(userId);
+    if (keep) this.cache.set(keep);
+    return count;
+  }
+
+  /** Forgets a user's cached sessions so the next request re-reads roles, memberships and the disabled flag. */
+  evictUser(userId: string): void {
+    this.cache.evictUser(userId);
+  }
+}
