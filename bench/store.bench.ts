@@ -74,7 +74,7 @@ async function rawFor(driver: Driver, db: TestDatabase): Promise<RawDb> {
     const ins = raw.prepare(`INSERT OR IGNORE INTO audit_events ${AUDIT_COLS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const batch = raw.transaction((es: AuditEvent[]) => { for (const e of es) ins.run(...auditParams(e)); });
     const get = raw.prepare('SELECT * FROM sessions WHERE id = ?');
-    return { insertOne: (e) => { ins.run(...auditParams(e)); }, insertBatch: (es) => batch(es), readSession: (id) => get.get(id), close: () => raw.close() };
+    return { insertOne: (e) => { ins.run(...auditParams(e)); }, insertBatch: (es) => batch(es), readSession: (id) => get.get(id), close: () => { raw.close(); } };
   }
   const values = (n: number): string => Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
   if (driver === 'postgres') {
@@ -103,6 +103,8 @@ async function rawFor(driver: Driver, db: TestDatabase): Promise<RawDb> {
 async function loopDelayDuring(work: () => Promise<unknown>): Promise<{ max: number; p99: number }> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
+  // Let the histogram's timer tick once first: a stall before its first tick would go unrecorded.
+  await new Promise((r) => setTimeout(r, 20));
   await work();
   h.disable();
   return { max: h.max / 1e6, p99: h.percentile(99) / 1e6 };

@@ -17,13 +17,13 @@ set -euo pipefail
 usage() { sed -n '2,10p' "$0" >&2; exit 2; }
 
 # Production dependencies only, with install scripts off (no package runs code at install time), then the
-# one addon that needs its native build. --build-from-source: never download a prebuilt binary.
+# one addon that needs its native build (build_from_source: never download a prebuilt binary).
 deps() {
   local src=$1 out=$2
   mkdir -p "$out"
   cp "$src/package.json" "$src/package-lock.json" "$out/"
   (cd "$out" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-    && npm rebuild better-sqlite3 --build-from-source --no-audit --no-fund)
+    && npm_config_build_from_source=true npm rebuild better-sqlite3 --no-audit --no-fund)
   # The addon's build leaves objects, a static library and the SQLite amalgamation behind: not needed to run.
   local addon="$out/node_modules/better-sqlite3"
   rm -rf "$addon/build/Release/obj" "$addon/build/Release/obj.target" "$addon/build/Release/.deps" \

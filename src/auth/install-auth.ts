@@ -11,6 +11,7 @@ import { createAuditWriter } from '../actors/audit-writer.js';
 import { createLastSeenDebouncer } from '../actors/last-seen-debouncer.js';
 import { createSessionSweeper } from '../actors/session-sweeper.js';
 import { CsrfGuard } from './csrf.js';
+import { AccountAdmin } from './account-admin.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { AuditRecorder, AuthDeps } from './auth-deps.js';
 import { loginPageEndpoint } from './local/login-page.js';
@@ -24,6 +25,7 @@ export interface AuthRuntime {
   readonly sessions: SessionService;
   readonly hashPool: HashPool;
   readonly audit: AuditRecorder;
+  readonly accounts: AccountAdmin;
 }
 
 /**
@@ -71,5 +73,5 @@ export async function installAuth(app: App, config: GatehouseConfig, store: Stor
     .add('GET', '/.gatehouse/logout', logoutPageEndpoint(deps))
     .add('POST', '/.gatehouse/logout', logoutEndpoint(deps))
     .add('GET', '/.gatehouse/me', meEndpoint(async (req) => resolver.resolve(req, '')));
-  return { deps, sessions, hashPool, audit };
+  return { deps, sessions, hashPool, audit, accounts: new AccountAdmin(store, sessions, audit) };
 }

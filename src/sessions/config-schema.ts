@@ -34,6 +34,14 @@ export const sessionsSchema = z.strictObject({
   })).default([]),
   /** How often expired sessions are deleted. */
   sweep_interval: durationMs.default(10 * 60_000),
+}).superRefine((sessions, ctx) => {
+  // Browsers drop a __Host-/__Secure- cookie that is not Secure, so this combination would silently log nobody in.
+  if (!sessions.cookie.secure && /^__(Host|Secure)-/i.test(sessions.cookie.name)) {
+    ctx.addIssue({ code: 'custom', path: ['cookie', 'name'], message: `a cookie named "${sessions.cookie.name}" must be Secure: with cookie.secure false, pick a name without the __Host-/__Secure- prefix` });
+  }
+  if (sessions.idle_timeout > sessions.lifetime) {
+    ctx.addIssue({ code: 'custom', path: ['idle_timeout'], message: 'expected an idle timeout no longer than the lifetime' });
+  }
 }).prefault({});
 
 export type SessionsConfig = z.output<typeof sessionsSchema>;

@@ -115,6 +115,7 @@ describe('gatehouse serve and signals', () => {
   test('a second signal exits at once', { timeout: 20_000 }, async () => {
     const file = writeYaml(join(tmp.dir, 'twice.yaml'), config(['/fast'], { drain_delay: '10s', grace_period: '10s' }));
     const gh = await serve(file);
+    assert.equal((await send(gh.adminPort, { path: '/readyz' })).status, 200);
     gh.child.kill('SIGTERM');
     await gh.waitForLog('draining', 3000);
     const t0 = Date.now();
@@ -122,6 +123,18 @@ describe('gatehouse serve and signals', () => {
     const { code } = await gh.exited(3000);
     assert.ok(Date.now() - t0 < 2000, 'exited well inside the 10 s drain delay');
     assert.notEqual(code, null);
+  });
+
+  test('a SIGTERM that arrives as soon as "gatehouse is listening" is logged still drains (exit 0, not killed)', { timeout: 20_000 }, async () => {
+    // The listening line is what a supervisor (or this test) waits for; signal handlers must be in place by then,
+    // otherwise the default action kills the process without a drain.
+    // Racy by nature, so it is tried a few times: with the handlers registered late, most runs of this loop fail.
+    const file = writeYaml(join(tmp.dir, 'early.yaml'), config(['/fast'], { drain_delay: '0s', grace_period: '1s' }));
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const gh = await startServe(file, 10_000, 'SIGTERM');
+      running.add(gh);
+      assert.deepEqual(await gh.exited(5000), { code: 0, signal: null }, `attempt ${attempt}`);
+    }
   });
 
   test('a grace period that runs out closes the remaining requests and still exits 0', { timeout: 20_000 }, async () => {

@@ -64,7 +64,7 @@ export interface ServeProcess {
 }
 
 /** Starts `gatehouse serve --config file` and waits for "gatehouse is listening" to learn its ports. */
-export async function startServe(configPath: string, timeoutMs = 10_000): Promise<ServeProcess> {
+export async function startServe(configPath: string, timeoutMs = 10_000, signalOnListening?: NodeJS.Signals): Promise<ServeProcess> {
   const child = spawn(process.execPath, [GATEHOUSE_BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
@@ -82,6 +82,8 @@ export async function startServe(configPath: string, timeoutMs = 10_000): Promis
       } catch {
         logs.push({ msg: line });
       }
+      // Sent from here, synchronously, so it lands as close as a supervisor can get to the announcement.
+      if (signalOnListening !== undefined && String(logs.at(-1)!['msg']).includes('gatehouse is listening')) child.kill(signalOnListening);
     }
     for (const w of waiters) w();
   });
