@@ -35,8 +35,12 @@ export class CsrfGuard {
     if (origin !== undefined && origin !== 'null' && origin !== this.#origin && !sameHostOrigin(origin, req.headers.host)) {
       throw new GatehouseError('GATE_ERR_CSRF', undefined, { detail: `origin ${origin}` });
     }
-    if (origin === 'null') throw new GatehouseError('GATE_ERR_CSRF', undefined, { detail: 'opaque origin' });
-    if (body.kind === 'json') return;
+    // Browsers send "Origin: null" for forms on pages with a no-referrer policy (and from sandboxed frames): such a
+    // form must still prove itself with the token below; a JSON request with an opaque origin has nothing to show.
+    if (body.kind === 'json') {
+      if (origin === 'null') throw new GatehouseError('GATE_ERR_CSRF', undefined, { detail: 'opaque origin' });
+      return;
+    }
     const cookie = readCookie(req.headers.cookie, this.#cookieName);
     const field = body.fields.get('csrf');
     if (cookie === undefined || field === null || cookie.length !== field.length ||

@@ -15,7 +15,7 @@ export function createDemoApp(): Server {
       .join('');
     const body = `<h1>${isPrivate ? 'A protected page' : 'A public page'}</h1>` +
       `<p>This is the demo app behind Gatehouse. You asked for <code>${escapeHtml(url)}</code>.</p>` +
-      `<p><a href="/">public page</a> · <a href="/private/">protected page</a></p>` +
+      `<p><a href="/">public page</a> · <a href="/private/">protected page</a> · <a href="/.gatehouse/logout?rd=/">sign out</a></p>` +
       `<h2>Headers the app received</h2><table>${rows}</table>`;
     const html = page('Gatehouse demo app', body);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });

@@ -33,8 +33,9 @@ export function forwardUpgrade(
     };
     outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error('upgrade timed out'), { code: 'ETIMEDOUT' })));
     outgoing.on('error', (error) => {
+      // Before settling, the caller still answers 502/504 on the client socket; only afterwards is it torn down.
       if (!settled) settle({ ok: false, reason: classifyUpstreamError(error), error });
-      clientSocket.destroy();
+      else clientSocket.destroy();
     });
     clientSocket.on('error', () => outgoing.destroy());
     outgoing.on('response', (res) => {

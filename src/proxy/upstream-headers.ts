@@ -5,15 +5,26 @@ import type { ClientAddress } from './client-address.js';
 /** Headers Gatehouse sets itself on the way upstream; any incoming copy is dropped first. */
 const SET_BY_GATEHOUSE = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip']);
 
+/** What decides which incoming headers go upstream; built once per config snapshot. */
+export interface HeaderPolicy {
+  readonly isIdentityHeader: (lowerName: string) => boolean;
+  /** Whether a cookie (by name) is Gatehouse's own: session, CSRF and login-transaction cookies never go upstream. */
+  readonly isOwnCookie: (name: string) => boolean;
+}
+
+/** A bearer credential in Gatehouse's session-token shape: ours, so it is not the upstream's business. */
+const OWN_BEARER = /^bearer\s+[A-Za-z0-9]{1,16}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}\s*$/i;
+
 /**
  * Builds the header list sent upstream from the raw incoming headers: drops hop-by-hop headers, every header that
- * could pose as identity, and the forwarding headers Gatehouse recomputes; then adds X-Forwarded-* and the identity
- * headers of the caller (if any). Works on rawHeaders so repeated headers keep their order.
+ * could pose as identity, the forwarding headers Gatehouse recomputes, and Gatehouse's own credentials (its cookies
+ * and a bearer session token: an upstream that saw them could replay them against the SSO API); then adds
+ * X-Forwarded-* and the identity headers of the caller (if any). Works on rawHeaders so repeats keep their order.
  */
 export function buildUpstreamHeaders(
   rawHeaders: readonly string[],
   connectionHeader: IncomingHttpHeaders['connection'],
-  isIdentityHeader: (name: string) => boolean,
+  policy: HeaderPolicy,
   client: ClientAddress,
   identity: readonly (readonly [string, string])[],
   keepUpgrade: boolean,
@@ -23,14 +34,35 @@ export function buildUpstreamHeaders(
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (keepUpgrade && (lower === 'upgrade' || lower === 'connection')) continue; // re-added below, cleanly
-    if (drop.has(lower) || SET_BY_GATEHOUSE.has(lower) || isIdentityHeader(lower)) continue;
-    out.push(name, rawHeaders[i + 1]!);
+    if (keepUpgrade && (lower === 'upgrade' || lower === 'connection')) continue; // re-added by the caller, cleanly
+    if (drop.has(lower) || SET_BY_GATEHOUSE.has(lower.replaceAll('_', '-')) || policy.isIdentityHeader(lower)) continue;
+    let value = rawHeaders[i + 1]!;
+    if (lower === 'cookie') {
+      value = withoutOwnCookies(value, policy.isOwnCookie);
+      if (value === '') continue;
+    } else if (lower === 'authorization' && OWN_BEARER.test(value)) {
+      continue;
+    }
+    out.push(name, value);
   }
   out.push('X-Forwarded-For', client.forwardedFor, 'X-Forwarded-Proto', client.forwardedProto);
   if (client.forwardedHost !== undefined) out.push('X-Forwarded-Host', client.forwardedHost);
   for (const [name, value] of identity) out.push(name, value);
   return out;
+}
+
+function withoutOwnCookies(header: string, isOwn: (name: string) => boolean): string {
+  if (!header.includes('=')) return header;
+  return header.split(';').filter((pair) => {
+    const eq = pair.indexOf('=');
+    return !isOwn((eq === -1 ? pair : pair.slice(0, eq)).trim());
+  }).map((p) => p.trim()).filter((p) => p !== '').join('; ');
+}
+
+/** Gatehouse's own cookie names: the configured session cookie and everything under the gatehouse prefixes. */
+export function ownCookieMatcher(sessionCookieName: string): (name: string) => boolean {
+  return (name) => name === sessionCookieName || name.startsWith('__Host-gatehouse') || name.startsWith('gatehouse-') ||
+    name.startsWith('__Secure-gatehouse');
 }
 
 /** Copies response headers from upstream, minus hop-by-hop ones, into the shape `writeHead` takes. */

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { methodLabel, type Metrics } from '../metrics/metrics.js';
-import { normalizePath } from '../routing/index.js';
+import { normalizeHost, normalizePath } from '../routing/index.js';
 import { decide, needsIdentity } from '../policy/decide.js';
 import type { Identity, IdentityResolver } from '../policy/identity.js';
 import { resolveClientAddress, type ClientAddress } from '../proxy/client-address.js';
@@ -67,6 +67,17 @@ export function createIngress(deps: IngressDeps) {
         sendError(req, res, new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`));
         return;
       }
+      // RFC 9112 §3.2.2: for an absolute-form target, its authority is the host, whatever the Host header says.
+      const host = target.authority ?? req.headers.host;
+      if (host !== undefined && normalizeHost(host) === undefined) {
+        label.name = '_invalid';
+        throw new GatehouseError('GATE_ERR_BAD_REQUEST', 'bad Host header');
+      }
+      // The upstream gets the Host header; refuse a target whose authority says otherwise, so both judge one host.
+      if (target.authority !== undefined && normalizeHost(target.authority) !== normalizeHost(req.headers.host)) {
+        label.name = '_invalid';
+        throw new GatehouseError('GATE_ERR_BAD_REQUEST', 'the request target names another host than the Host header');
+      }
       if (isReservedPath(target.matchPath)) {
         label.name = '_gatehouse';
         const handler = deps.endpoints.find(req.method ?? 'GET', target.path);
@@ -75,14 +86,14 @@ export function createIngress(deps: IngressDeps) {
         await handler(req, res, { path: target.path, query: new URLSearchParams(target.query), clientIp: client.ip });
         return;
       }
-      const route = table.routes.match(req.headers.host, target.matchPath, req.method ?? 'GET');
+      const route = table.routes.match(host, target.matchPath, req.method ?? 'GET');
       if (route === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND', 'no route matches this request');
       label.name = route.name;
       const identity = needsIdentity(route.config.policy) ? await deps.identity.resolve(req, client.ip) : undefined;
       const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
       if (!admit(req, res, route.config.policy, identity, pathAndQuery)) return;
       const upstream = table.upstreams.get(route.config.upstream!)!;
-      const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.isIdentityHeader, client,
+      const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.headerPolicy, client,
         identity ? identityHeaders(table.config.server.identity_header_prefix, identity) : [], false);
       const outcome = await forwardHttp(req, res, upstream, pathAndQuery, headers);
       if (!outcome.ok && outcome.reason !== 'client_gone') {
@@ -141,8 +152,9 @@ export function createIngress(deps: IngressDeps) {
     try {
       const client: ClientAddress = resolveClientAddress(table.trustedProxies, req.socket.remoteAddress, isEncrypted(req), req.headers);
       const target = normalizePath(req.url ?? '');
-      const route = target.ok && !isReservedPath(target.matchPath)
-        ? table.routes.match(req.headers.host, target.matchPath, req.method ?? 'GET') : undefined;
+      const host = target.ok ? target.authority ?? req.headers.host : undefined;
+      const route = target.ok && !isReservedPath(target.matchPath) && (host === undefined || normalizeHost(host) !== undefined)
+        ? table.routes.match(host, target.matchPath, req.method ?? 'GET') : undefined;
       if (!target.ok) code = writeRawError(socket, new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`));
       else if (route === undefined) code = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'));
       else {
@@ -154,7 +166,7 @@ export function createIngress(deps: IngressDeps) {
         else if (!route.config.websockets) code = writeRawError(socket, new GatehouseError('GATE_ERR_FORBIDDEN', 'upgrades are not allowed on this route'));
         else {
           const upstream = table.upstreams.get(route.config.upstream!)!;
-          const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.isIdentityHeader, client,
+          const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.headerPolicy, client,
             identity ? identityHeaders(table.config.server.identity_header_prefix, identity) : [], true);
           const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
           const outcome = await forwardUpgrade(req, socket, head, upstream, pathAndQuery, headers);

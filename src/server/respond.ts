@@ -33,7 +33,9 @@ export function sendHtml(res: ServerResponse, status: number, html: string, head
     ...SECURITY_HEADERS,
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // same-origin keeps URLs (which may carry rd) from leaking to other sites while still letting our own forms
+    // carry a real Origin header.
+    'referrer-policy': 'same-origin',
     ...headers,
     'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html),
   });

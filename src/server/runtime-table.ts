@@ -3,6 +3,7 @@ import type { GatehouseConfig } from '../config/index.js';
 import { compileRouteTable, type RouteTable } from '../routing/index.js';
 import { compileTrustedProxies } from '../proxy/client-address.js';
 import { identityHeaderMatcher } from '../proxy/identity-headers.js';
+import { ownCookieMatcher, type HeaderPolicy } from '../proxy/upstream-headers.js';
 import { openUpstream, sameUpstream, type Upstream } from '../proxy/upstream-pool.js';
 
 /**
@@ -14,7 +15,7 @@ export interface RuntimeTable {
   readonly routes: RouteTable;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trustedProxies: BlockList;
-  readonly isIdentityHeader: (lowerName: string) => boolean;
+  readonly headerPolicy: HeaderPolicy;
 }
 
 /** Builds a snapshot; upstream pools whose settings did not change are carried over from `previous`. */
@@ -29,7 +30,10 @@ export function buildRuntimeTable(config: GatehouseConfig, previous?: RuntimeTab
     routes: compileRouteTable(config.routes),
     upstreams,
     trustedProxies: compileTrustedProxies(config.server.trusted_proxies),
-    isIdentityHeader: identityHeaderMatcher(config.server.identity_header_prefix),
+    headerPolicy: {
+      isIdentityHeader: identityHeaderMatcher(config.server.identity_header_prefix),
+      isOwnCookie: ownCookieMatcher(config.sessions.cookie.name),
+    },
   };
 }
 

@@ -45,7 +45,7 @@ describe('container image recipe', () => {
 
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     // Runtime only: compiled sources, production dependencies, no compiler, no tests.
-    assert.ok(existsSync(join(out, 'dist', 'src', 'cli.js')));
+    assert.ok(existsSync(join(out, 'bin', 'gatehouse.js')) && existsSync(join(out, 'dist', 'src')));
     assert.ok(!existsSync(join(out, 'dist', 'test')));
     assert.ok(!existsSync(join(out, 'src')), 'no TypeScript sources');
     for (const dep of Object.keys(pkg.dependencies)) assert.ok(existsSync(join(out, 'node_modules', dep)), `dependency ${dep}`);

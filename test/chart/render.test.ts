@@ -144,14 +144,14 @@ describe('chart: sidecar mode with SQLite', () => {
     assert.deepEqual(containerOf(d, 'app').lifecycle, { preStop: { sleep: { seconds: 25 } } });
   });
 
-  test('UV_THREADPOOL_SIZE follows the CPU limit: 1500m -> 2 cores -> 2 hashes + 4', (t) => {
+  test('UV_THREADPOOL_SIZE follows the CPU limit: 1500m -> 2 cores -> max(4, 2 hashes + 2)', (t) => {
     const r = mustRender(t, ['sidecar-sqlite.yaml']);
     if (!r) return;
-    assert.equal(envOf(containerOf(r.get('Deployment'), 'gatehouse')).UV_THREADPOOL_SIZE, '6');
+    assert.equal(envOf(containerOf(r.get('Deployment'), 'gatehouse')).UV_THREADPOOL_SIZE, '4');
   });
 
-  test('hash pool concurrency is written into auth.hash when auth is configured', (t) => {
-    const cases: Array<[unknown, number, string]> = [['500m', 1, '5'], ['2', 2, '6'], [4, 4, '8'], ['1.2', 2, '6']];
+  test('hash pool concurrency (auth.hash.concurrency) follows the CPU limit unless set', (t) => {
+    const cases: Array<[unknown, number, string]> = [['500m', 1, '4'], ['2', 2, '4'], [4, 4, '6'], ['1.2', 2, '4'], ['6', 6, '8']];
     for (const [cpu, hashes, uv] of cases) {
       const r = mustRender(t, ['sidecar-sqlite.yaml', { resources: { limits: { cpu } }, config: { auth: { local: {} } } }]);
       if (!r) return;
@@ -161,9 +161,9 @@ describe('chart: sidecar mode with SQLite', () => {
     const explicit = mustRender(t, ['sidecar-sqlite.yaml', { config: { auth: { hash: { concurrency: 3 } } } }]);
     if (!explicit) return;
     assert.equal(configOf(explicit).auth.hash.concurrency, 3, 'an explicit value wins');
-    const none = mustRender(t, ['sidecar-sqlite.yaml']);
-    if (!none) return;
-    assert.equal(configOf(none).auth, undefined, 'no auth key is invented');
+    const defaults = mustRender(t, ['sidecar-sqlite.yaml']);
+    if (!defaults) return;
+    assert.deepEqual(configOf(defaults).auth, { hash: { concurrency: 2 } }, '1500m -> 2');
   });
 
   test('scrape annotations point at the admin port; no PDB or HPA with one SQLite pod', (t) => {
@@ -215,7 +215,7 @@ describe('chart: gateway mode with PostgreSQL and every option on', () => {
     const env = envOf(containerOf(r.get('Deployment'), 'gatehouse'));
     assert.deepEqual(env.GATEHOUSE_DATABASE_URL, { secretKeyRef: { name: 'gatehouse-secrets', key: 'database-url' } });
     assert.deepEqual(env.GATEHOUSE_OIDC_CLIENT_SECRET, { secretKeyRef: { name: 'gatehouse-secrets', key: 'oidc-client-secret' } });
-    assert.equal(env.UV_THREADPOOL_SIZE, '6');
+    assert.equal(env.UV_THREADPOOL_SIZE, '4');
     const ann = r.get('Deployment').spec.template.metadata.annotations ?? {};
     assert.equal(ann['prometheus.io/scrape'], undefined, 'annotations off when the Operator scrapes');
   });

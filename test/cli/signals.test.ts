@@ -31,6 +31,8 @@ function config(routes: string[], server: Record<string, unknown> = {}): Record<
     ...configObject({ app: upstream.url },
       routes.map((path, i) => ({ name: `r${i}`, match: { path }, policy: 'public', upstream: 'app' })), { server }),
     logging: { level: 'info' },
+    // serve opens the store: keep its SQLite file in the temp dir, never in the checkout's ./data.
+    storage: { driver: 'sqlite', sqlite: { path: join(tmp.dir, 'gatehouse.db') } },
   };
 }
 

@@ -61,7 +61,7 @@ describe('spoofed identity headers', () => {
     // A stand-in for sessions: "Authorization: Bearer alice" is Alice; anyone else is anonymous.
     gh.app.setIdentityResolver({
       resolve: (req) => req.headers.authorization === 'Bearer alice'
-        ? { userId: 'u-alice', email: 'alice@example.test', name: 'Alice', roles: ['admin', 'dev'] } : undefined,
+        ? { userId: 'u-alice', email: 'alice@example.test', name: 'Alice', roles: ['admin', 'dev'], orgs: [] } : undefined,
     });
   });
   after(async () => {
@@ -142,7 +142,7 @@ describe('a custom identity_header_prefix', () => {
       { name: 'everything', match: { path: '/' }, policy: 'public', upstream: 'app' },
     ], { server: { identity_header_prefix: 'X-Gate-Ident-' } })));
     gh.app.setIdentityResolver({
-      resolve: (req) => req.headers.authorization === 'Bearer bob' ? { userId: 'u-bob', email: 'bob@example.test', name: 'Bob', roles: [] } : undefined,
+      resolve: (req) => req.headers.authorization === 'Bearer bob' ? { userId: 'u-bob', email: 'bob@example.test', name: 'Bob', roles: [], orgs: [] } : undefined,
     });
   });
   after(async () => {

@@ -108,7 +108,7 @@ CPU limit in whole cores, rounded up ("500m" -> 1, "1.5" -> 2, 2 -> 2); 1 when t
 {{- end }}
 
 {{- define "gatehouse.uvThreadpoolSize" -}}
-{{- if .Values.hashPool.uvThreadpoolSize }}{{ int .Values.hashPool.uvThreadpoolSize }}{{ else }}{{ add (include "gatehouse.hashConcurrency" . | atoi) 4 }}{{ end }}
+{{- if .Values.hashPool.uvThreadpoolSize }}{{ int .Values.hashPool.uvThreadpoolSize }}{{ else }}{{ max 4 (add (include "gatehouse.hashConcurrency" . | atoi) 2) }}{{ end }}
 {{- end }}
 
 {{- define "gatehouse.terminationGracePeriodSeconds" -}}
@@ -151,11 +151,10 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
     "grace_period" (printf "%ds" (int .Values.shutdown.gracePeriodSeconds)))
   "admin" (dict "listen" (printf "0.0.0.0:%d" (int .Values.containerPorts.admin)))
   "storage" $storage }}
-{{- if .Values.config.auth }}
+{{- /* Gatehouse's own default (the cores it sees) would count the node's cores, not the pod's CPU limit. */}}
 {{- $_ := set $forced "auth" (dict "hash" (dict "concurrency" (include "gatehouse.hashConcurrency" . | atoi))) }}
 {{- if and (kindIs "map" .Values.config.auth) (kindIs "map" .Values.config.auth.hash) (hasKey .Values.config.auth.hash "concurrency") }}
 {{- $_ := set $forced.auth.hash "concurrency" .Values.config.auth.hash.concurrency }}
-{{- end }}
 {{- end }}
 {{- $cfg := mergeOverwrite $defaults (deepCopy .Values.config) $forced }}
 {{- toYaml $cfg }}
