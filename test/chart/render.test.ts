@@ -3,9 +3,11 @@
 // ports, ConfigMap and Secret wiring, shutdown arithmetic and thread-pool sizing the chart promises.
 import { strict as assert } from 'node:assert';
 import { describe, test, type TestContext } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot, renderChart, type Manifest, type Rendered } from './chart-tools.js';
+import { repoRoot, renderChart, run, type Manifest, type Rendered } from './chart-tools.js';
 
 const containerOf = (deployment: Manifest, name: string) => {
   const c = deployment.spec.template.spec.containers.find((x: { name: string }) => x.name === name);
@@ -294,4 +296,32 @@ describe('chart: embedded in another chart', () => {
     assert.equal(parse(cm.data['gatehouse.yaml']).upstreams.app.url, 'http://127.0.0.1:3000');
     assert.equal(d.spec.template.spec.terminationGracePeriodSeconds, 35);
   });
+});
+
+describe('chart: Gatehouse accepts the configuration the chart renders', () => {
+  // The ConfigMap's gatehouse.yaml goes through Gatehouse's own validator (`gatehouse check-config`), with
+  // the Secret's env vars set as the pod would have them.
+  const cases: Array<[string, Array<string | Record<string, unknown>>]> = [
+    ['sidecar-sqlite', ['sidecar-sqlite.yaml']],
+    ['gateway-postgres', ['gateway-postgres.yaml']],
+    ['mysql', [{ app: { image: { repository: 'x' } }, storage: { driver: 'mysql' }, secret: { existingSecret: 's', env: { GATEHOUSE_DATABASE_URL: 'url' } } }]],
+  ];
+  for (const [name, values] of cases) {
+    test(name, (t) => {
+      const r = mustRender(t, values);
+      if (!r) return;
+      const dir = mkdtempSync(join(tmpdir(), 'gatehouse-chart-config-'));
+      try {
+        const file = join(dir, 'gatehouse.yaml');
+        writeFileSync(file, r.all('ConfigMap').find((m) => m.data?.['gatehouse.yaml'])!.data['gatehouse.yaml']);
+        const env = { PATH: process.env.PATH, GATEHOUSE_DATABASE_URL: 'postgres://gatehouse@127.0.0.1:5432/gatehouse' };
+        if (name === 'mysql') env.GATEHOUSE_DATABASE_URL = 'mysql://gatehouse@127.0.0.1:3306/gatehouse';
+        const check = run(process.execPath, [join(repoRoot, 'bin', 'gatehouse.js'), 'check-config', '--config', file], { env, cwd: dir });
+        assert.equal(check.status, 0, `check-config:\n${check.stdout}${check.stderr}`);
+        assert.match(check.stdout, /ok/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
