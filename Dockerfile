@@ -6,6 +6,9 @@
 #   docker run --read-only --tmpfs /tmp -v gatehouse-data:/var/lib/gatehouse \
 #     -v "$PWD/gatehouse.yaml:/etc/gatehouse/gatehouse.yaml:ro" -p 4180:4180 -p 4181:4181 gatehouse:dev
 #
+# with storage.sqlite.path: /var/lib/gatehouse/gatehouse.db in gatehouse.yaml (the default ./data is under the
+# read-only /app). The Helm chart sets that path and mounts the volumes itself.
+#
 # Both stages use the same base, so the native addon built in the first runs in the second (same Node ABI).
 ARG NODE_VERSION=22
 ARG BASE=node:${NODE_VERSION}-bookworm-slim

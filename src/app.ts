@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatehouseConfig } from './config/index.js';
@@ -41,6 +41,8 @@ export interface App {
   addActor(actor: Actor): void;
   addReadinessCheck(check: ReadinessCheck): void;
   setIdentityResolver(resolver: IdentityResolver): void;
+  /** Where unauthenticated browsers go instead of the login page (auth.default_provider); undefined restores it. */
+  setLoginRedirect(redirect: ((rd: string) => string) | undefined): void;
 }
 
 /** The composition root: builds every part of one Gatehouse instance and owns the start and stop order. */
@@ -53,6 +55,7 @@ export function createApp(options: AppOptions): App {
   const actors: Actor[] = [];
   const checks: ReadinessCheck[] = [];
   let identity: IdentityResolver = anonymousOnly;
+  let loginRedirect: ((rd: string) => string) | undefined;
   let ready = false;
   let closing = false;
   let stopping: Promise<void> | undefined;
@@ -62,6 +65,7 @@ export function createApp(options: AppOptions): App {
   const ingress = createIngress({
     table: () => table, metrics, logger, endpoints, loginPath: '/.gatehouse/login',
     identity: { resolve: (req, ip) => identity.resolve(req, ip) },
+    get loginRedirect() { return loginRedirect; },
   });
   const ingressServer: Server = createServer({
     // Bounds on slow clients (slowloris): whole headers within 30 s, a whole request within 5 min.
@@ -84,10 +88,13 @@ export function createApp(options: AppOptions): App {
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify({ error: 'bad_request', code: 'GATE_ERR_BAD_REQUEST', message: 'malformed request' });
-    socket.end(`HTTP/1.1 ${status} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
   const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks }));
   metrics.ready.set(0);
+  // Counters that alerts watch with increase() start at 0, so their first failure is an increase, not a new series.
+  metrics.configReloads.inc({ result: 'success' }, 0);
+  metrics.configReloads.inc({ result: 'failure' }, 0);
 
   async function reload(): Promise<boolean> {
     if (options.configPath === undefined) return false;
@@ -146,6 +153,7 @@ export function createApp(options: AppOptions): App {
     addActor: (actor) => { actors.push(actor); },
     addReadinessCheck: (check) => { checks.push(check); },
     setIdentityResolver: (resolver) => { identity = resolver; },
+    setLoginRedirect: (redirect) => { loginRedirect = redirect; },
     reload,
     async start() {
       const cfg = table.config;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { durationMs } from '../config/schema-helpers.js';
+import { checkProviders, oauthProviderSchema } from './oauth/config-schema.js';
 
 /** The `auth:` section: local accounts, the password hash pool, throttling, and where redirects may go. */
 export const authSchema = z.strictObject({
@@ -33,6 +34,10 @@ export const authSchema = z.strictObject({
   }).prefault({}),
   /** Hosts (exact, or "*.example.com") that `rd` may send the browser to after login or logout, besides this site. */
   allowed_redirect_hosts: z.array(z.string().min(1)).default([]),
-}).prefault({});
+  /** External identity providers (OpenID Connect, Google, GitHub): docs/oauth.md. */
+  providers: z.array(oauthProviderSchema).default([]),
+  /** A provider id: browsers that need a session go straight to it instead of the login page. */
+  default_provider: z.string().min(1).optional(),
+}).superRefine(checkProviders).prefault({});
 
 export type AuthConfig = z.output<typeof authSchema>;

@@ -38,7 +38,31 @@ export function loadOrReport(path: string): GatehouseConfig | undefined {
 
 /** Builds, starts and wires signals for an app; the process exits when it has stopped. */
 export async function startApp(config: GatehouseConfig, path: string, logger: Logger, onStopped?: () => Promise<void>): Promise<App | undefined> {
-  let app: App;
+  // Signal handlers come first: a SIGTERM that arrives while the store opens or the listeners bind must still
+  // lead to a clean stop, not to the default action (an abrupt exit).
+  let app: App | undefined;
+  let started = false;
+  let stopRequested = false;
+  let signals = 0;
+  const stop = (): void => {
+    void app!.stop().then(async () => {
+      await onStopped?.();
+      process.exit(0);
+    });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopping');
+    if (started) stop();
+    else stopRequested = true;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => void app?.reload());
   try {
     app = await buildApp(config, path, logger);
   } catch (err) {
@@ -52,22 +76,8 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
     await app.abort();
     return undefined;
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'stopping');
-    void app.stop().then(async () => {
-      await onStopped?.();
-      process.exit(0);
-    });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGHUP', () => void app.reload());
+  started = true;
+  if (stopRequested) stop();
   return app;
 }
 

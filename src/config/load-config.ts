@@ -22,14 +22,14 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => ({
-      path: '', line: e.linePos?.[0]?.line, message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      path: '', line: lines.linePos(e.pos[0]).line, message: `YAML syntax: ${e.message.split('\n')[0]}`,
     })));
   }
   const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const problems: (ConfigProblem & { rawPath?: (string | number)[] })[] = [];
   const interpolated = interpolateEnv(raw, env, problems);
   for (const p of problems) p.line ??= lineOf(doc, lines, p.rawPath ?? [], false);
-  const result = configSchema.safeParse(interpolated);
+  const result = configSchema.safeParse(interpolated, { reportInput: true });
   if (!result.success) problems.push(...result.error.issues.flatMap((issue) => describeIssue(issue, doc, lines)));
   for (const p of crossCheckConfig(interpolated)) problems.push({ path: formatPath(p.path), line: lineOf(doc, lines, p.path, false), message: p.message });
   if (problems.length > 0) throw new ConfigError(dedupe(problems).map(({ rawPath: _, ...p }) => p));

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { durationMs, httpUrl, listenAddress } from './schema-helpers.js';
 import { storageSchema } from '../store/config-schema.js';
+import { checkTrustedProxyEntry } from '../proxy/client-address.js';
 import { authSchema } from '../auth/config-schema.js';
 import { sessionsSchema } from '../sessions/config-schema.js';
 import { auditSchema } from '../actors/config-schema.js';
+import { webhooksSchema } from '../api/config-schema.js';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 
@@ -11,7 +13,12 @@ const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 export const policySchema = z.union([
   z.enum(['public', 'authenticated', 'deny']),
   z.strictObject({ roles: z.array(z.string().min(1, 'expected a role name')).min(1, 'expected at least one role') }),
-], { error: 'expected public, authenticated, deny or { roles: [...] }' });
+  // Members of an approved organization (any listed slug); with org_roles, only those holding one of the listed roles.
+  z.strictObject({
+    orgs: z.array(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'expected an organization slug')).min(1, 'expected at least one organization'),
+    org_roles: z.array(z.enum(['owner', 'admin', 'member'])).min(1, 'expected at least one org role').optional(),
+  }),
+], { error: 'expected public, authenticated, deny, { roles: [...] } or { orgs: [...], org_roles?: [...] }' });
 
 const routeSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a name of letters, digits, "_", "." or "-" (at most 64)'),
@@ -46,7 +53,10 @@ export const configSchema = z.strictObject({
     /** The URL browsers use to reach Gatehouse; redirect URIs and cookie security derive from it. */
     public_url: httpUrl.default('http://localhost:4180'),
     /** Peers (IPs or CIDRs) whose X-Forwarded-* headers are believed. */
-    trusted_proxies: z.array(z.string().min(1)).default([]),
+    trusted_proxies: z.array(z.string().superRefine((entry, ctx) => {
+      const problem = checkTrustedProxyEntry(entry);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })).default([]),
     /** Prefix of the identity headers Gatehouse sets (X-Auth-User-Id, ...). */
     identity_header_prefix: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*-$/, 'expected a header prefix ending in "-", such as "X-Auth-"').default('X-Auth-'),
     /** Requests in flight through the proxy past which Gatehouse answers 503. */
@@ -76,6 +86,7 @@ export const configSchema = z.strictObject({
   auth: authSchema,
   sessions: sessionsSchema,
   audit: auditSchema,
+  webhooks: webhooksSchema,
 });
 
 export type GatehouseConfig = z.output<typeof configSchema>;

@@ -30,6 +30,20 @@ export const ERROR_CATALOGUE = {
   GATE_ERR_STORE_DOWN: { reason: 'unavailable', status: 503, expose: false, message: 'storage is unavailable' },
   GATE_ERR_STORE_SCHEMA_TOO_NEW: { reason: 'internal', status: 500, expose: false, message: 'database schema is newer than this Gatehouse' },
   GATE_ERR_INTERNAL: { reason: 'internal', status: 500, expose: false, message: 'internal error' },
+  // ---- the SSO API (src/api) ----
+  GATE_ERR_VALIDATION: { reason: 'invalid_request', status: 400, expose: true, message: 'the request is invalid' },
+  GATE_ERR_STATE_CONFLICT: { reason: 'conflict', status: 409, expose: true, message: 'the change conflicts with the current state' },
+  GATE_ERR_WEBHOOK_TARGET_REFUSED: { reason: 'invalid_request', status: 400, expose: true, message: 'webhook target refused' },
+  // ---- OAuth 2.0 / OpenID Connect login (src/auth/oauth) ----
+  GATE_ERR_OAUTH_STATE: { reason: 'oauth_state', status: 400, expose: true, message: 'this sign-in link is unknown, expired or already used; start again' },
+  GATE_ERR_OAUTH_ACCESS_DENIED: { reason: 'oauth_access_denied', status: 403, expose: true, message: 'the identity provider did not grant access' },
+  GATE_ERR_OAUTH_PROVIDER_ERROR: { reason: 'oauth_provider_error', status: 502, expose: true, message: 'the identity provider answered with an error' },
+  GATE_ERR_OAUTH_INVALID_RESPONSE: { reason: 'oauth_invalid_response', status: 401, expose: true, message: 'the sign-in could not be verified; start again' },
+  GATE_ERR_OAUTH_PROVIDER_UNAVAILABLE: { reason: 'oauth_provider_unavailable', status: 503, expose: true, message: 'the identity provider is unreachable or too slow; try again shortly' },
+  GATE_ERR_OAUTH_NOT_ALLOWED: { reason: 'oauth_not_allowed', status: 403, expose: true, message: 'this account at the identity provider may not sign in here' },
+  GATE_ERR_OAUTH_EMAIL_UNVERIFIED: { reason: 'oauth_email_unverified', status: 403, expose: true, message: 'the identity provider did not vouch for a verified email address' },
+  GATE_ERR_OAUTH_ACCOUNT_CONFLICT: { reason: 'oauth_account_conflict', status: 409, expose: true, message: 'an account with this email already exists; sign in with it, or ask an administrator to link this provider' },
+  GATE_ERR_OAUTH_ACCOUNT_DISABLED: { reason: 'oauth_account_disabled', status: 403, expose: true, message: 'this account is disabled' },
 } as const satisfies Record<string, { reason: string; status: number; expose: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

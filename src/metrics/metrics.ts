@@ -8,6 +8,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool check metrics fails).
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
   const registers = [registry];
 
   return {
@@ -74,6 +78,22 @@ export function createMetrics() {
     loginAttempts: new Counter({
       name: 'gatehouse_login_attempts_total', help: 'Login attempts by method (password, oauth), provider and result.',
       labelNames: ['method', 'provider', 'result'] as const, registers,
+    }),
+    // ---- webhook deliverer (actors/webhook-deliverer) ----
+    webhookQueueDepth: new Gauge({ name: 'gatehouse_webhook_queue_depth', help: 'Webhook deliveries not yet finished (pending or being sent), as of the last poll.', registers }),
+    webhookDeliveries: new Counter({
+      name: 'gatehouse_webhook_deliveries_total', help: 'Webhook delivery attempts by result (delivered, retry, failed, refused, skipped).',
+      labelNames: ['result'] as const, registers,
+    }),
+    webhookDeliveryDuration: new Histogram({
+      name: 'gatehouse_webhook_delivery_duration_seconds', help: 'Time one webhook delivery attempt took, failures included.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    }),
+    // ---- OAuth / OpenID Connect providers (auth/oauth) ----
+    oauthProviderDuration: new Histogram({
+      name: 'gatehouse_oauth_provider_request_duration_seconds',
+      help: 'Time calls to identity providers took, by provider id and endpoint (discovery, jwks, token, userinfo, user, emails), failures included.',
+      labelNames: ['provider', 'endpoint'] as const, buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
     }),
   };
 }

@@ -10,6 +10,12 @@ export function decide(policy: RoutePolicy, identity: Identity | undefined): Dec
   if (policy === 'deny') return 'deny';
   if (identity === undefined) return 'unauthenticated';
   if (policy === 'authenticated') return 'allow';
+  if ('orgs' in policy) {
+    // identity.orgs holds approved memberships only (the session's org loader drops pending, rejected, suspended).
+    const roles = policy.org_roles;
+    return identity.orgs.some((o) => policy.orgs.includes(o.slug) && (roles === undefined || (roles as readonly string[]).includes(o.role)))
+      ? 'allow' : 'forbidden';
+  }
   return policy.roles.some((role) => identity.roles.includes(role)) ? 'allow' : 'forbidden';
 }
 

@@ -36,10 +36,13 @@ export interface IdentityClaims {
   readonly email: string;
   readonly name: string;
   readonly roles: readonly string[];
+  /** Approved organization memberships; absent means none. */
+  readonly orgs?: readonly { readonly slug: string; readonly role: string }[];
 }
 
 /**
- * The identity headers for one caller under the configured prefix: User-Id, Email, Name, Roles (comma-separated).
+ * The identity headers for one caller under the configured prefix: User-Id, Email, Name, Roles (comma-separated),
+ * Orgs (`slug:role` pairs, comma-separated).
  * Control characters are removed and non-ASCII text is percent-encoded (RFC 8187 style) so a display name can never
  * split a header or smuggle another one.
  */
@@ -49,6 +52,9 @@ export function identityHeaders(prefix: string, identity: IdentityClaims): [stri
     [`${prefix}Email`, headerSafe(identity.email)],
     [`${prefix}Name`, headerSafe(identity.name)],
     [`${prefix}Roles`, identity.roles.map(headerSafe).join(',')],
+    // `slug:role` pairs, comma-separated (e.g. `acme:owner,globex:member`); slugs are [a-z0-9-] and roles fixed words,
+    // so neither separator can appear inside a pair.
+    [`${prefix}Orgs`, (identity.orgs ?? []).map((o) => `${headerSafe(o.slug)}:${headerSafe(o.role)}`).join(',')],
   ];
 }
 

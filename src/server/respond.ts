@@ -64,6 +64,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: Gateho
   if (wantsHtml(req)) {
     sendHtml(res, err.status, page(`${err.status} ${message}`, `<h1>${err.status}: ${escapeHtml(message)}</h1><p class="muted">${escapeHtml(err.code)}</p>`), headers);
   } else {
-    sendJson(res, err.status, { error: reason, code: err.code, message }, headers);
+    // Errors about one input (validation, conflicts) name it, so a client can point at the field.
+    const field = (err as { field?: unknown }).field;
+    sendJson(res, err.status, { error: reason, code: err.code, message, ...(typeof field === 'string' ? { field } : {}) }, headers);
   }
 }

@@ -293,7 +293,32 @@ export interface DeliveriesRepo {
   listForWebhook(webhookId: string, options?: PageOptions): Promise<Page<WebhookDelivery>>;
   /** Deletes delivered and failed deliveries last updated before `before`; returns how many. */
   deleteFinishedBefore(before: Date): Promise<number>;
+  /** Records one attempt (every attempt is kept, not just the latest); NotFoundError for an unknown delivery. */
+  recordAttempt(attempt: NewDeliveryAttempt): Promise<DeliveryAttempt>;
+  /** A delivery's attempts, oldest first. */
+  listAttempts(deliveryId: string, options?: PageOptions): Promise<Page<DeliveryAttempt>>;
+  /** Deliveries not finished (pending or delivering), and how many of them are due at `now` (a read-only poll). */
+  queueStats(now: Date): Promise<{ unfinished: number; due: number }>;
 }
+
+/** One try at sending a delivery: what happened and what the receiver answered (body truncated). */
+export interface DeliveryAttempt {
+  id: string;
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  at: Date;
+  /** `delivered`, `http_error`, `redirect`, `timeout`, `network_error`, `refused` (SSRF guard) or `skipped`. */
+  outcome: string;
+  responseCode: number | null;
+  /** Cut to `RESPONSE_BODY_MAX` characters. */
+  responseBody: string | null;
+  /** Why it failed, when it did without an HTTP answer (log-safe text, cut to `RESPONSE_BODY_MAX`). */
+  error: string | null;
+  durationMs: number;
+}
+
+export type NewDeliveryAttempt = Omit<DeliveryAttempt, 'id' | 'at'> & { id?: string; at?: Date };
 
 // ---- audit trail -------------------------------------------------------------------------------------------
 

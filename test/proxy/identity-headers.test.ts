@@ -87,7 +87,7 @@ describe('spoofed identity headers', () => {
     const answer = await rawExchange(gh.port, text);
     assert.equal(answer.status, 200, answer.raw.slice(0, 300));
     const got = app.requests.at(-1)!;
-    assertNoSpoof(got, (name) => /^X-Auth-(User-Id|Email|Name|Roles)$/.test(name));
+    assertNoSpoof(got, (name) => /^X-Auth-(User-Id|Email|Name|Roles|Orgs)$/.test(name));
     const names = headerNames(got);
     for (const own of ['x-auth-user-id', 'x-auth-email', 'x-auth-name', 'x-auth-roles']) {
       assert.equal(names.filter((n) => n === own).length, 1, `${own} set exactly once`);

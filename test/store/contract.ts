@@ -314,8 +314,21 @@ export function storeContract(name: string, makeDatabase: () => Promise<TestData
       assert.equal(again.length, 119);
       assert.equal(again.find((d) => d.id === second.id)?.attempt, 2);
       assert.equal((await store.deliveries.listForWebhook(wh.id, { limit: 50 })).items.length, 50);
+
+      // Every attempt is kept; stats see what is unfinished and due; attempts go with their delivery.
+      const stats = await store.deliveries.queueStats(later);
+      assert.equal(stats.unfinished, 119);
+      assert.equal(stats.due, 0, 'all leased to w9 until later + 30 s');
+      assert.equal((await store.deliveries.queueStats(new Date(later.getTime() + 30_000))).due, 119);
+      await store.deliveries.recordAttempt({ deliveryId: second.id, attempt: 1, outcome: 'http_error', responseCode: 503, responseBody: 'y'.repeat(5000), error: null, durationMs: 12.4, at: new Date(now.getTime()) });
+      await store.deliveries.recordAttempt({ deliveryId: second.id, attempt: 2, outcome: 'delivered', responseCode: 200, responseBody: null, error: null, durationMs: 3, at: new Date(now.getTime() + 1) });
+      const attempts = await all((cursor) => store.deliveries.listAttempts(second.id, { cursor, limit: 1 }));
+      assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome, a.responseCode, a.durationMs]), [[1, 'http_error', 503, 12], [2, 'delivered', 200, 3]]);
+      assert.equal(attempts[0]!.responseBody?.length, 2048);
+      await rejectsWith(store.deliveries.recordAttempt({ deliveryId: 'no-such-delivery', attempt: 1, outcome: 'x', responseCode: null, responseBody: null, error: null, durationMs: 0 }), NotFoundError);
       await store.webhooks.delete(wh.id);
       assert.equal(await store.deliveries.get(second.id), null);
+      assert.deepEqual((await store.deliveries.listAttempts(second.id)).items, []);
     });
 
     test('settings: putIfAbsent keeps the first value under a race', async () => {

@@ -3,6 +3,9 @@ import type { Migration } from './migration.js';
 import { init as sqliteInit } from './sqlite/001-init.js';
 import { init as postgresInit } from './postgres/001-init.js';
 import { init as mysqlInit } from './mysql/001-init.js';
+import { webhookAttempts as sqliteAttempts } from './sqlite/002-webhook-attempts.js';
+import { webhookAttempts as postgresAttempts } from './postgres/002-webhook-attempts.js';
+import { webhookAttempts as mysqlAttempts } from './mysql/002-webhook-attempts.js';
 
 export { pendingMigrations, latestVersion, type Migration, type AppliedMigration } from './migration.js';
 
@@ -11,8 +14,8 @@ export { pendingMigrations, latestVersion, type Migration, type AppliedMigration
 /** Every migration for a dialect, in version order. */
 export function migrationsFor(driver: StoreDriver): readonly Migration[] {
   switch (driver) {
-    case 'sqlite': return [sqliteInit];
-    case 'postgres': return [postgresInit];
-    case 'mysql': return [mysqlInit];
+    case 'sqlite': return [sqliteInit, sqliteAttempts];
+    case 'postgres': return [postgresInit, postgresAttempts];
+    case 'mysql': return [mysqlInit, mysqlAttempts];
   }
 }

@@ -1,5 +1,5 @@
 import type {
-  AuditEvent, ExternalIdentity, Membership, MemberRole, Organization, OrgStatus, Session, User, Webhook,
+  AuditEvent, DeliveryAttempt, ExternalIdentity, Membership, MemberRole, Organization, OrgStatus, Session, User, Webhook,
   WebhookDelivery, DeliveryStatus,
 } from '../store.js';
 import type { SqlRow, SqlValue } from './queryable.js';
@@ -106,6 +106,14 @@ export function rowToDelivery(r: SqlRow): WebhookDelivery {
     responseBody: strOrNull(r.response_body), nextAttemptAt: toDate(r.next_attempt_at),
     claimedBy: strOrNull(r.claimed_by), claimedUntil: toDateOrNull(r.claimed_until),
     createdAt: toDate(r.created_at), updatedAt: toDate(r.updated_at),
+  };
+}
+
+export function rowToAttempt(r: SqlRow): DeliveryAttempt {
+  return {
+    id: str(r.id), deliveryId: str(r.delivery_id), attempt: Number(r.attempt), at: toDate(r.at), outcome: str(r.outcome),
+    responseCode: r.response_code === null || r.response_code === undefined ? null : Number(r.response_code),
+    responseBody: strOrNull(r.response_body), error: strOrNull(r.error), durationMs: Number(r.duration_ms),
   };
 }
 

@@ -1,13 +1,14 @@
 import { NotFoundError } from '../../errors/index.js';
 import { afterCursor, pageLimit, toPage } from '../cursor.js';
 import {
-  RESPONSE_BODY_MAX, type DeliveriesRepo, type DeliveryOutcome, type NewDelivery, type NewWebhook, type Page,
+  RESPONSE_BODY_MAX, type DeliveriesRepo, type DeliveryAttempt, type DeliveryOutcome, type NewDelivery,
+  type NewDeliveryAttempt, type NewWebhook, type Page,
   type PageOptions, type Webhook, type WebhookDelivery, type WebhooksRepo,
 } from '../store.js';
 import { valuesList } from './dialect.js';
 import type { SqlValue } from './queryable.js';
 import type { RepoContext } from './repo-context.js';
-import { ms, placeholders, rowToDelivery, rowToWebhook } from './rows.js';
+import { ms, placeholders, rowToAttempt, rowToDelivery, rowToWebhook } from './rows.js';
 
 /** Rows per multi-row INSERT: 500 x 12 columns stays far below every driver's parameter limit. */
 const CHUNK = 500;
@@ -151,6 +152,38 @@ export function deliveriesRepo(ctx: RepoContext): DeliveriesRepo {
     },
     async deleteFinishedBefore(before: Date): Promise<number> {
       return q.run("DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND updated_at < ?", [ms(before)]);
+    },
+    async recordAttempt(a: NewDeliveryAttempt): Promise<DeliveryAttempt> {
+      const cut = (v: string | null): string | null => (v === null ? null : v.slice(0, RESPONSE_BODY_MAX));
+      const attempt: DeliveryAttempt = {
+        id: a.id ?? ctx.newId(), deliveryId: a.deliveryId, attempt: a.attempt, at: a.at ?? new Date(ctx.now()),
+        outcome: a.outcome, responseCode: a.responseCode, responseBody: cut(a.responseBody), error: cut(a.error),
+        durationMs: Math.max(0, Math.round(a.durationMs)),
+      };
+      try {
+        await q.run(`INSERT INTO webhook_attempts (id, delivery_id, attempt, at, outcome, response_code, response_body, error, duration_ms)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [attempt.id, attempt.deliveryId, attempt.attempt, ms(attempt.at), attempt.outcome,
+          attempt.responseCode, attempt.responseBody, attempt.error, attempt.durationMs]);
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new NotFoundError('delivery', err);
+        throw err;
+      }
+      return attempt;
+    },
+    async listAttempts(deliveryId: string, options: PageOptions = {}): Promise<Page<DeliveryAttempt>> {
+      const limit = pageLimit(options.limit);
+      const after = afterCursor(options.cursor, 'at', 'id', false);
+      const rows = await q.all(`SELECT * FROM webhook_attempts WHERE delivery_id = ?${after.sql} ORDER BY at, id LIMIT ?`,
+        [deliveryId, ...after.params, limit + 1]);
+      return toPage(rows.map(rowToAttempt), limit, (a) => [a.at.getTime(), a.id]);
+    },
+    async queueStats(now: Date): Promise<{ unfinished: number; due: number }> {
+      const t = ms(now);
+      const rows = await q.all(
+        `SELECT COUNT(*) AS unfinished,
+           SUM(CASE WHEN (status = 'pending' AND next_attempt_at <= ?) OR (status = 'delivering' AND claimed_until <= ?) THEN 1 ELSE 0 END) AS due
+         FROM webhook_deliveries WHERE status IN ('pending', 'delivering')`, [t, t]);
+      return { unfinished: Number(rows[0]?.unfinished ?? 0), due: Number(rows[0]?.due ?? 0) };
     },
   };
 }
