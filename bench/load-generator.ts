@@ -79,6 +79,8 @@ export interface StreamFigures {
   due?: number;
   maxSchedulerLagMs?: number;
   reused: number;
+  /** How many header sets and bodies each kind used, warm-up included (the caller skips them next time). */
+  used: Record<string, { headers: number; bodies: number }>;
   total: KindFigures;
   kinds: Record<string, KindFigures>;
 }
@@ -247,6 +249,7 @@ async function runStream(job: LoadJob, spec: StreamSpec, start: number, windowSt
   const windowS = (windowEnd - windowStart) / 1000;
   return {
     mode: spec.mode, connections: spec.connections, windowS, reused,
+    used: Object.fromEntries(spec.mix.map((m, i) => [m.kind, { headers: cursors[i]!.header, bodies: cursors[i]!.body }])),
     ...(spec.mode === 'open' ? { targetRate: spec.rate!, due, maxSchedulerLagMs: Math.round(maxLag * 10) / 10 } : { concurrency: spec.concurrency! }),
     total: total.figures(windowS),
     kinds: Object.fromEntries([...kinds].map(([k, s]) => [k, s.figures(windowS)])),

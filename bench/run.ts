@@ -31,11 +31,10 @@ import { undiciForwarder } from './systems/undici-forwarder.js';
 import { httpProxyForwarder } from './systems/http-proxy-forwarder.js';
 import { expressStack } from './systems/express-stack.js';
 import { gatehouse } from './systems/gatehouse.js';
-import type { BenchUser, StoreChoice } from './systems/system.js';
+import { BENCH_PASSWORD, type BenchUser, type StoreChoice } from './systems/system.js';
 
 export const SCENARIOS: Scenario[] = [proxyScenario, loginStormScenario, storyMixScenario, garbageTokensScenario, auditScenario];
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const PASSWORD = 'correct horse battery staple';
 /** OWASP's Argon2id parameters, the same Gatehouse uses by default (auth.hash). */
 export const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
@@ -88,8 +87,8 @@ async function main(): Promise<number> {
   }
 
   log(`bench: ${quick ? 'quick smoke run' : 'full run'} of ${names.join(', ')} on ${store}; output to ${outDir}`);
-  const passwordHash = await hash(PASSWORD, ARGON2);
-  const users: BenchUser[] = Array.from({ length: quick ? 160 : 400 }, (_, i) => ({ email: `bench-user-${i}@example.com`, password: PASSWORD }));
+  const passwordHash = await hash(BENCH_PASSWORD, ARGON2);
+  const users: BenchUser[] = Array.from({ length: quick ? 160 : 400 }, (_, i) => ({ email: `bench-user-${i}@example.com`, password: BENCH_PASSWORD }));
   const upstream = await startUpstream();
   const profileDir = values.profile ? join(outDir, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });

@@ -101,7 +101,7 @@ export function stream(p: PhaseResult, name: string): StreamFigures {
 }
 
 /** Logs `count` users in through a system, `parallel` at a time; returns their session headers in order. */
-export async function loginAll(login: (u: BenchUser) => Promise<Record<string, string>>, users: BenchUser[], parallel = 8): Promise<Record<string, string>[]> {
+export async function loginAll(login: (u: BenchUser) => Promise<Record<string, string>>, users: BenchUser[], parallel = 4): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = new Array(users.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(parallel, users.length) }, async () => {

@@ -35,11 +35,11 @@ export const proxyScenario: Scenario = {
             origin: sys.origin, warmupMs: ctx.warmupMs, durationMs: ctx.phaseMs, timeoutMs: 5000,
             streams: [{ name: 'reads', mode: 'closed', concurrency: CONNECTIONS, connections: CONNECTIONS,
               mix: [{ kind: 'get', weight: 1, request: { method: 'GET', path: PATH, headers: headers.get(sys.name)! } }] }],
-          }, { [sys.name]: () => sys.pids(), upstream: () => (sys.name === 'upstream' ? [] : [ctx.upstreamPid]) });
+          }, { [sys.name]: () => sys.pids(), ...(sys.name === 'upstream' ? {} : { 'upstream app': () => [ctx.upstreamPid] }) });
           const f = p.load.streams['reads']!;
           samples.get(sys.name)!.push({
             figures: f, cpuOwn: p.cpu.processes[sys.name] ?? NaN, cpuMachine: p.cpu.machine,
-            cpuUpstream: p.cpu.processes['upstream'] ?? NaN, cpuGenerator: p.cpu.processes['load generator'] ?? NaN,
+            cpuUpstream: p.cpu.processes['upstream app'] ?? NaN, cpuGenerator: p.cpu.processes['load generator'] ?? NaN,
           });
           ctx.log(`proxy round ${round + 1}/${ctx.rounds} ${sys.name}: ${fmt(f.total.acceptedPerS)} req/s, p99 ${fmt(f.total.latency.p99)} ms, ` +
             `errors ${pct(f.total.errorRate, 2)}, non-2xx ${f.total.requests - f.total.status['2xx']}`);

@@ -3,6 +3,9 @@ import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { startChild, waitForLine, type Child } from '../lib/processes.js';
 
+/** The one password every bench account has (hashed once per run, at OWASP's Argon2id parameters). */
+export const BENCH_PASSWORD = 'correct horse battery staple';
+
 export interface BenchUser {
   email: string;
   password: string;
@@ -62,17 +65,26 @@ export async function startNodeServer(name: string, file: string, args: string[]
   return { child, origin: `http://127.0.0.1:${m[1]}` };
 }
 
-/** POSTs a JSON login and returns the session cookie it set (name=value), failing on anything but 2xx. */
+/**
+ * POSTs a JSON login and returns the session cookie it set (name=value). A 429 (hash pool full) is retried after a
+ * short pause, at most 50 times; anything else but 2xx fails.
+ */
 export async function cookieLogin(origin: string, path: string, body: string): Promise<Record<string, string>> {
-  const res = await request(`${origin}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 10_000, bodyTimeout: 10_000,
-  });
-  const text = await res.body.text();
-  if (res.statusCode >= 300) throw new Error(`login at ${origin}${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
-  const raw = res.headers['set-cookie'];
-  const first = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((c) => c.split(';')[0]!);
-  if (first.length === 0) throw new Error(`login at ${origin}${path} set no cookie`);
-  return { cookie: first.join('; ') };
+  for (let attempt = 0; ; attempt++) {
+    const res = await request(`${origin}${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 10_000, bodyTimeout: 10_000,
+    });
+    const text = await res.body.text();
+    if (res.statusCode === 429 && attempt < 50) {
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
+      continue;
+    }
+    if (res.statusCode >= 300) throw new Error(`login at ${origin}${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+    const raw = res.headers['set-cookie'];
+    const first = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((c) => c.split(';')[0]!);
+    if (first.length === 0) throw new Error(`login at ${origin}${path} set no cookie`);
+    return { cookie: first.join('; ') };
+  }
 }
 
 /** Serves the server half of a system file: prints the listening line once `server` listens on 127.0.0.1:0. */

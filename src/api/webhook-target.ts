@@ -13,7 +13,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type Socket } from 'node:net';
-import { buildConnector, type Dispatcher } from 'undici';
+import { buildConnector } from 'undici';
 import { GatehouseError } from '../errors/index.js';
 import { ApiValidationError } from './errors.js';
 
@@ -156,4 +156,3 @@ export function refusalIn(err: unknown): WebhookTargetRefusedError | undefined {
   return undefined;
 }
 
-export type { Dispatcher };

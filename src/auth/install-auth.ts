@@ -10,6 +10,8 @@ import { createHashPool, type HashPool } from './passwords/hash-pool.js';
 import { createAuditWriter } from '../actors/audit-writer.js';
 import { createLastSeenDebouncer } from '../actors/last-seen-debouncer.js';
 import { createSessionSweeper } from '../actors/session-sweeper.js';
+import { createChangeFeed } from '../actors/change-feed.js';
+import { createSqlitePresence } from '../actors/sqlite-presence.js';
 import { CsrfGuard } from './csrf.js';
 import { AccountAdmin } from './account-admin.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -18,6 +20,10 @@ import { loginPageEndpoint } from './local/login-page.js';
 import { loginEndpoint } from './local/login-endpoint.js';
 import { logoutEndpoint, logoutPageEndpoint } from './local/logout-endpoint.js';
 import { meEndpoint, registerEndpoint } from './local/register-endpoint.js';
+import { installOAuth } from './oauth/install-oauth.js';
+import { providerButtons } from './oauth/provider-registry.js';
+import { installApi } from '../api/install-api.js';
+import { orgLoader } from '../api/org-loader.js';
 
 /** The parts of accounts and sessions other concerns (OAuth, the SSO API) build on. */
 export interface AuthRuntime {
@@ -53,7 +59,19 @@ export async function installAuth(app: App, config: GatehouseConfig, store: Stor
   const sessions = new SessionService({
     store, config: config.sessions, keys, metrics, logger,
     onActivity: (userId, sessionId, now) => lastSeen.touch(userId, sessionId, now),
+    loadOrgs: orgLoader(store),
   });
+  app.addActor(createChangeFeed({
+    store, metrics, logger,
+    cache: {
+      forgetSession: (id) => sessions.forget(id),
+      evictUser: (userId) => sessions.evictUser(userId),
+      clear: () => sessions.cache.clear(),
+    },
+    pollIntervalMs: config.storage.change_poll_interval,
+    retentionMs: config.storage.change_retention,
+  }));
+  if (config.storage.driver === 'sqlite') app.addActor(createSqlitePresence(config.storage.sqlite.path, logger));
   const cookie = sessionCookieOptions(config.sessions);
   const cookieName = config.sessions.cookie.name;
   const resolver = sessionIdentityResolver(sessions, cookieName);
@@ -64,7 +82,7 @@ export async function installAuth(app: App, config: GatehouseConfig, store: Stor
     config, store, sessions, hasher: hashPool, audit, metrics, logger, cookieName, cookie,
     throttle: new LoginThrottle(store.loginAttempts, config.auth.throttle),
     csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
-    providers: [],
+    providers: providerButtons(config.auth.providers),
   };
   app.endpoints
     .add('GET', '/.gatehouse/login', loginPageEndpoint(deps))
@@ -73,5 +91,8 @@ export async function installAuth(app: App, config: GatehouseConfig, store: Stor
     .add('GET', '/.gatehouse/logout', logoutPageEndpoint(deps))
     .add('POST', '/.gatehouse/logout', logoutEndpoint(deps))
     .add('GET', '/.gatehouse/me', meEndpoint(async (req) => resolver.resolve(req, '')));
-  return { deps, sessions, hashPool, audit, accounts: new AccountAdmin(store, sessions, audit) };
+  await installOAuth(app, deps);
+  const runtime: AuthRuntime = { deps, sessions, hashPool, audit, accounts: new AccountAdmin(store, sessions, audit) };
+  installApi(app, config, store, logger, runtime);
+  return runtime;
 }

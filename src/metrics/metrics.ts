@@ -74,6 +74,16 @@ export function createMetrics() {
     // ---- last-seen debouncer (actors/last-seen-debouncer) ----
     lastSeenWrites: new Counter({ name: 'gatehouse_last_seen_writes_total', help: 'Last-seen updates written to the store (at most one per user and session per interval).', registers }),
     lastSeenSkipped: new Counter({ name: 'gatehouse_last_seen_skipped_total', help: 'Activity not written because the same user or session was written within the interval.', registers }),
+    // ---- change feed (actors/change-feed) ----
+    changesApplied: new Counter({
+      name: 'gatehouse_change_feed_applied_total', help: 'Changes from other replicas (and the CLI) applied to the session cache, by kind.',
+      labelNames: ['kind'] as const, registers,
+    }),
+    changeFeedErrors: new Counter({ name: 'gatehouse_change_feed_errors_total', help: 'Failed reads of the change feed (the database was unreachable).', registers }),
+    changeFeedCacheClears: new Counter({
+      name: 'gatehouse_change_feed_cache_clears_total', help: 'Whole session cache dropped because changes may have been missed, by reason.',
+      labelNames: ['reason'] as const, registers,
+    }),
     // ---- logins ----
     loginAttempts: new Counter({
       name: 'gatehouse_login_attempts_total', help: 'Login attempts by method (password, oauth), provider and result.',

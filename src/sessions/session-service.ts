@@ -153,6 +153,12 @@ export class SessionService {
     return count;
   }
 
+  /** Forgets one session here only (revoked elsewhere): dropped from the cache and refused without a store read. */
+  forget(sessionId: string): void {
+    this.cache.evictSession(sessionId);
+    this.cache.rememberUnknown(sessionId);
+  }
+
   /** Forgets a user's cached sessions so the next request re-reads roles, memberships and the disabled flag. */
   evictUser(userId: string): void {
     this.cache.evictUser(userId);

@@ -19,6 +19,13 @@ export const storageSchema = z.strictObject({
   }).prefault({}),
   postgres: poolSchema('postgres://postgres@127.0.0.1:5432/gatehouse').prefault({}),
   mysql: poolSchema('mysql://root@127.0.0.1:3306/gatehouse').prefault({}),
+  /**
+   * How often each replica reads the change feed (revocations, role and membership changes from other replicas
+   * and the CLI). On PostgreSQL a NOTIFY also wakes it at once; on MySQL and SQLite this is the bound.
+   */
+  change_poll_interval: durationMs.default(1_000),
+  /** How long change-feed entries are kept; a replica that falls further behind drops its whole session cache. */
+  change_retention: durationMs.default(3_600_000),
   /** Apply pending migrations when `serve` starts. */
   migrate_on_start: z.boolean().default(true),
 }).prefault({});

@@ -5,6 +5,7 @@ import { checkMysqlSchema, migrateMysql } from './mysql/mysql-migrate.js';
 import { openMysqlDriver } from './mysql/mysql-driver.js';
 import { checkPgSchema, migratePg } from './postgres/pg-migrate.js';
 import { openPgDriver } from './postgres/pg-driver.js';
+import { listenForChanges } from './postgres/pg-change-listener.js';
 import { openSqliteDriver } from './sqlite/sqlite-driver.js';
 import { createSqlStore } from './sql/sql-store.js';
 import type { Store } from './store.js';
@@ -66,7 +67,8 @@ export async function openStore(config: StorageConfig, deps: StoreDeps): Promise
       const { url, pool_max: poolMax, acquire_timeout: acquireTimeoutMs } = config.postgres;
       if (config.migrate_on_start) await migratePg(url, acquireTimeoutMs, logger);
       else warnPending((await checkPgSchema(url, acquireTimeoutMs)).pending);
-      return createSqlStore(openPgDriver({ url, poolMax, acquireTimeoutMs, logger }), options);
+      const store = createSqlStore(openPgDriver({ url, poolMax, acquireTimeoutMs, logger }), options);
+      return { ...store, subscribeToChanges: (listener) => listenForChanges(url, acquireTimeoutMs, listener, logger) };
     }
     case 'mysql': {
       const { url, pool_max: poolMax, acquire_timeout: acquireTimeoutMs } = config.mysql;

@@ -374,6 +374,50 @@ export interface LoginAttemptsRepo {
   prune(windowMs: number, now?: Date): Promise<number>;
 }
 
+// ---- the change feed: how replicas learn what to drop from their session caches ----------------------------
+
+/**
+ * What a change is about: one session (revoked), one user (roles, disabled, memberships, sessions ended) or one
+ * organization (status changed, deleted: affects every member).
+ */
+export type ChangeKind = 'session' | 'user' | 'org';
+
+export interface ChangeEntry {
+  /** Increasing, but rows may become visible out of order (commit order); readers dedupe by seq. */
+  seq: number;
+  kind: ChangeKind;
+  subject: string;
+  at: Date;
+}
+
+/**
+ * The change feed. Writes that change what a cached session carries append to it in their own transaction (the
+ * repositories do it; callers never append by hand), and every replica reads it.
+ */
+export interface ChangesRepo {
+  /** Entries with seq > afterSeq, oldest first (readers look back a little and dedupe: see actors/change-feed). */
+  since(afterSeq: number, limit?: number): Promise<ChangeEntry[]>;
+  /** The newest seq (0 when empty): where a replica starts reading. */
+  latest(): Promise<number>;
+  /** The oldest seq still kept (0 when empty): a reader behind it has missed changes and must drop its cache. */
+  oldest(): Promise<number>;
+  /** Retention: deletes entries written before `before`; returns how many. */
+  prune(before: Date): Promise<number>;
+}
+
+/** A live subscription to change notifications (PostgreSQL LISTEN). */
+export interface ChangeSubscription {
+  close(): Promise<void>;
+}
+
+/** Callbacks of a change subscription. */
+export interface ChangeListener {
+  /** A change committed somewhere: read the feed now. */
+  onNotify(): void;
+  /** The subscription was lost and is back: notifications may have been missed. */
+  onReconnect(): void;
+}
+
 // ---- the store ---------------------------------------------------------------------------------------------
 
 /** Everything readable and writable; a transaction sees the same repositories. */
@@ -388,6 +432,7 @@ export interface StoreRepos {
   readonly audit: AuditRepo;
   readonly settings: SettingsRepo;
   readonly loginAttempts: LoginAttemptsRepo;
+  readonly changes: ChangesRepo;
 }
 
 export type StoreDriver = 'sqlite' | 'postgres' | 'mysql';
@@ -399,6 +444,11 @@ export interface Store extends StoreRepos {
    * Keep it short and free of outside I/O: on SQLite it holds the only write lock.
    */
   transaction<T>(fn: (tx: StoreRepos) => Promise<T>): Promise<T>;
+  /**
+   * Subscribes to change notifications where the database pushes them (PostgreSQL LISTEN/NOTIFY); undefined on
+   * drivers where replicas poll the feed instead. Reconnects by itself after a connection loss.
+   */
+  readonly subscribeToChanges?: (listener: ChangeListener) => Promise<ChangeSubscription>;
   /** Resolves when the database answers a trivial query; StoreDownError otherwise (for readyz). */
   ping(): Promise<void>;
   /** Waits for in-flight work, then closes connections and threads. */

@@ -353,5 +353,31 @@ export function storeContract(name: string, makeDatabase: () => Promise<TestData
       assert.ok(await store.loginAttempts.prune(60_000, new Date(t0.getTime() + 120_000)) >= 1);
       assert.equal((await store.loginAttempts.get([k2], 60_000, t0)).get(k2), 0);
     });
+
+    test('change feed: what a cached session carries is announced in the same transaction; rollbacks announce nothing', async () => {
+      const start = await store.changes.latest();
+      const user = await newUser();
+      const session = await store.sessions.create({ id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + 60_000), idleExpiresAt: new Date(Date.now() + 60_000) });
+      assert.equal(await store.sessions.revoke(session.id), true);
+      assert.equal(await store.sessions.revoke(session.id), false, 'a second revoke changes nothing');
+      await store.users.update(user.id, { roles: ['admin'] });
+      await store.users.update(user.id, { passwordHash: 'x' });
+      const org = await store.orgs.create({ slug: `o-${randomUUID().slice(0, 8)}`, name: 'O' });
+      await store.memberships.add({ orgId: org.id, userId: user.id, role: 'member' });
+      await store.orgs.setStatus(org.id, 'approved', null);
+      await assert.rejects(store.transaction(async (tx) => {
+        await tx.users.update(user.id, { disabled: true });
+        throw new Error('roll back');
+      }));
+      const entries = await store.changes.since(start);
+      assert.deepEqual(entries.map((e) => [e.kind, e.subject]), [
+        ['session', session.id], ['user', user.id], ['user', user.id], ['org', org.id],
+      ], 'a password change is not announced (sessions do not carry it); the rolled-back disable is not either');
+      assert.ok(entries.every((e, i) => i === 0 || e.seq > entries[i - 1]!.seq));
+      assert.equal(await store.changes.latest(), entries.at(-1)!.seq);
+      assert.ok(await store.changes.oldest() <= entries[0]!.seq);
+      assert.ok(await store.changes.prune(new Date(Date.now() + 1000)) >= 4);
+      assert.deepEqual(await store.changes.since(start), []);
+    });
   });
 }

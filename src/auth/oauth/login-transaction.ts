@@ -55,7 +55,7 @@ export class TransactionSealer {
     const stored = await options.settings.putIfAbsent(KEY_SETTING, randomBytes(32).toString('base64'));
     const key = Buffer.from(stored, 'base64');
     if (key.length !== 32) throw new Error(`setting ${KEY_SETTING} does not hold a 32-byte key`);
-    return new TransactionSealer(key, options.secure, options.attempts, options.now ?? Date.now);
+    return new TransactionSealer(key, options.secure, options.attempts, options.now ?? (() => Date.now()));
   }
 
   /** The cookie name a state's transaction lives in. */

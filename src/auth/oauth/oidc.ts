@@ -153,6 +153,10 @@ export class OidcProvider implements Provider {
     configuration[client.customFetch] = this.#http.fetch as client.CustomFetch;
     configuration.timeout = Math.ceil(this.config.timeout / 1000);
     if (insecure) client.allowInsecureRequests(configuration);
+    // oauth4webapi skips the ID token signature when the token came straight from the token endpoint over TLS (which
+    // OpenID Connect Core 3.1.3.7 step 6 permits); Gatehouse checks it anyway: keys only from the JWKS, allow-listed
+    // algorithms, so a compromised or spoofed token endpoint cannot mint identities.
+    client.enableNonRepudiationChecks(configuration);
     this.#endpoints = {};
     if (metadata.token_endpoint) this.#endpoints[metadata.token_endpoint] = 'token';
     if (metadata.userinfo_endpoint) this.#endpoints[metadata.userinfo_endpoint] = 'userinfo';
@@ -183,7 +187,7 @@ export function classify(err: unknown, phase: 'discovery' | 'token' | 'userinfo'
   if (err instanceof client.WWWAuthenticateChallengeError) return new OAuthFailure('provider_error', detail, err);
   if (isNetworkFailure(err)) return new OAuthFailure('provider_unavailable', detail, err);
   const code = (err as { code?: unknown }).code;
-  const claim = (cause as { claim?: unknown } | undefined)?.claim;
+  const claim = findInCauses(err, 'claim');
   if (phase === 'discovery') {
     // OpenID Connect Discovery §4.3: metadata naming another issuer is refused (an impostor or a misconfiguration).
     if (/issuer/i.test(detail)) return new OAuthFailure('issuer_mismatch', detail, err);
@@ -227,6 +231,15 @@ function isNetworkFailure(err: unknown): boolean {
     if (e instanceof TypeError && e.message === 'fetch failed') return true;
   }
   return false;
+}
+
+/** The first `key` property found along an error's cause chain (the library nests its details). */
+function findInCauses(err: unknown, key: string): unknown {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const value = (e as Record<string, unknown>)[key];
+    if (value !== undefined) return value;
+  }
+  return undefined;
 }
 
 function statusOf(value: unknown): number | undefined {

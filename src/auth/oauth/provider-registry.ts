@@ -15,6 +15,16 @@ export function redirectUriFor(publicUrl: string, id: string): string {
   return new URL(callbackPath(id), publicUrl.replace(/\/+$/, '') + '/').href;
 }
 
+/** The login-button text of a provider: its label, else the provider's name, else its id. */
+export function labelOf(config: OAuthProviderConfig): string {
+  return config.label ?? (config.type === 'google' ? 'Google' : config.type === 'github' ? 'GitHub' : config.id);
+}
+
+/** The login-page buttons for `AuthDeps.providers`. */
+export function providerButtons(configs: readonly OAuthProviderConfig[]): { id: string; label: string }[] {
+  return configs.map((c) => ({ id: c.id, label: labelOf(c) }));
+}
+
 /** Every configured provider by id, built once at start-up (providers are restart-only settings). */
 export class ProviderRegistry {
   readonly #byId = new Map<string, Provider>();
@@ -39,7 +49,7 @@ export class ProviderRegistry {
 function buildProvider(config: OAuthProviderConfig, redirectUri: string, metrics: Metrics): Provider {
   switch (config.type) {
     case 'oidc':
-      return new OidcProvider(config, config.issuer, config.label ?? config.id, redirectUri, metrics);
+      return new OidcProvider(config, config.issuer, labelOf(config), redirectUri, metrics);
     case 'google':
       return googleProvider(config, redirectUri, metrics);
     case 'github':

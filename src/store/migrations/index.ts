@@ -6,6 +6,9 @@ import { init as mysqlInit } from './mysql/001-init.js';
 import { webhookAttempts as sqliteAttempts } from './sqlite/002-webhook-attempts.js';
 import { webhookAttempts as postgresAttempts } from './postgres/002-webhook-attempts.js';
 import { webhookAttempts as mysqlAttempts } from './mysql/002-webhook-attempts.js';
+import { changeFeed as sqliteChangeFeed } from './sqlite/003-change-feed.js';
+import { changeFeed as postgresChangeFeed } from './postgres/003-change-feed.js';
+import { changeFeed as mysqlChangeFeed } from './mysql/003-change-feed.js';
 
 export { pendingMigrations, latestVersion, type Migration, type AppliedMigration } from './migration.js';
 
@@ -14,8 +17,8 @@ export { pendingMigrations, latestVersion, type Migration, type AppliedMigration
 /** Every migration for a dialect, in version order. */
 export function migrationsFor(driver: StoreDriver): readonly Migration[] {
   switch (driver) {
-    case 'sqlite': return [sqliteInit, sqliteAttempts];
-    case 'postgres': return [postgresInit, postgresAttempts];
-    case 'mysql': return [mysqlInit, mysqlAttempts];
+    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed];
+    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed];
+    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed];
   }
 }

@@ -11,6 +11,8 @@ export interface Dialect {
   forUpdateSkipLocked: string;
   /** Upsert clause for the login-attempt counter (see settings-repo.ts). */
   upsertFailures: string;
+  /** Statement that wakes listening replicas at commit (PostgreSQL NOTIFY); null where replicas poll. */
+  notifyChange: string | null;
 }
 
 /** Builds `(?, ?, ?), (?, ?, ?)` for a multi-row insert. */
@@ -30,12 +32,14 @@ export function dialectFor(driver: StoreDriver): Dialect {
         insertIgnore: (t, c, n) => `INSERT OR IGNORE INTO ${t} (${c.join(', ')}) VALUES ${valuesList(c.length, n)}`,
         forUpdateSkipLocked: '',
         upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
+        notifyChange: null,
       };
     case 'postgres':
       return {
         insertIgnore: (t, c, n) => `INSERT INTO ${t} (${c.join(', ')}) VALUES ${valuesList(c.length, n)} ON CONFLICT DO NOTHING`,
         forUpdateSkipLocked: 'FOR UPDATE SKIP LOCKED',
         upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
+        notifyChange: "SELECT pg_notify('gatehouse_changes', '')",
       };
     case 'mysql':
       return {
@@ -45,6 +49,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
         forUpdateSkipLocked: 'FOR UPDATE SKIP LOCKED',
         // MySQL evaluates the assignments left to right: failures is computed from the old window_start first.
         upsertFailures: `ON DUPLICATE KEY UPDATE failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
+        notifyChange: null,
       };
   }
 }

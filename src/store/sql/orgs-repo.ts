@@ -6,6 +6,7 @@ import type {
 import type { SqlValue } from './queryable.js';
 import type { RepoContext } from './repo-context.js';
 import { ms, rowToMembership, rowToOrg } from './rows.js';
+import { recordChange } from './changes-repo.js';
 
 /** Organizations over any SQL driver. */
 export function orgsRepo(ctx: RepoContext): OrgsRepo {
@@ -46,12 +47,19 @@ export function orgsRepo(ctx: RepoContext): OrgsRepo {
       return mustGet(id);
     },
     async setStatus(id: string, status: OrgStatus, decidedBy: string | null, at?: Date): Promise<Organization> {
-      await q.run('UPDATE organizations SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?',
-        [status, decidedBy, at ? ms(at) : ctx.now(), id]);
+      // Every member's cached sessions carry this organization's standing: announce it.
+      await ctx.atomic(async (tq) => {
+        await tq.run('UPDATE organizations SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?',
+          [status, decidedBy, at ? ms(at) : ctx.now(), id]);
+        await recordChange(ctx, tq, 'org', id);
+      });
       return mustGet(id);
     },
     async delete(id: string): Promise<void> {
-      if (await q.run('DELETE FROM organizations WHERE id = ?', [id]) === 0) throw new NotFoundError('organization');
+      await ctx.atomic(async (tq) => {
+        if (await tq.run('DELETE FROM organizations WHERE id = ?', [id]) === 0) throw new NotFoundError('organization');
+        await recordChange(ctx, tq, 'org', id);
+      });
     },
     async list(options: PageOptions & { status?: OrgStatus } = {}): Promise<Page<Organization>> {
       const limit = pageLimit(options.limit);
@@ -77,8 +85,11 @@ export function membershipsRepo(ctx: RepoContext): MembershipsRepo {
     async add(m): Promise<Membership> {
       const membership: Membership = { orgId: m.orgId, userId: m.userId, role: m.role, createdAt: m.createdAt ?? new Date(ctx.now()) };
       try {
-        await q.run('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)',
-          [membership.orgId, membership.userId, membership.role, ms(membership.createdAt)]);
+        await ctx.atomic(async (tq) => {
+          await tq.run('INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)',
+            [membership.orgId, membership.userId, membership.role, ms(membership.createdAt)]);
+          await recordChange(ctx, tq, 'user', membership.userId);
+        });
       } catch (err) {
         // The key is the composite primary key, which MySQL reports only as 'PRIMARY'.
         if (err instanceof ConflictError) throw new ConflictError('membership', 'already a member', err);
@@ -89,15 +100,21 @@ export function membershipsRepo(ctx: RepoContext): MembershipsRepo {
     },
     get,
     async setRole(orgId: string, userId: string, role: MemberRole): Promise<Membership> {
-      await q.run('UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?', [role, orgId, userId]);
-      const m = await get(orgId, userId);
-      if (!m) throw new NotFoundError('membership');
-      return m;
+      return ctx.atomic(async (tq) => {
+        await tq.run('UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?', [role, orgId, userId]);
+        const rows = await tq.all('SELECT * FROM memberships WHERE org_id = ? AND user_id = ?', [orgId, userId]);
+        if (!rows[0]) throw new NotFoundError('membership');
+        await recordChange(ctx, tq, 'user', userId);
+        return rowToMembership(rows[0]);
+      });
     },
     async remove(orgId: string, userId: string): Promise<void> {
-      if (await q.run('DELETE FROM memberships WHERE org_id = ? AND user_id = ?', [orgId, userId]) === 0) {
-        throw new NotFoundError('membership');
-      }
+      await ctx.atomic(async (tq) => {
+        if (await tq.run('DELETE FROM memberships WHERE org_id = ? AND user_id = ?', [orgId, userId]) === 0) {
+          throw new NotFoundError('membership');
+        }
+        await recordChange(ctx, tq, 'user', userId);
+      });
     },
     async listForOrg(orgId: string, options: PageOptions = {}): Promise<Page<Membership>> {
       const limit = pageLimit(options.limit);

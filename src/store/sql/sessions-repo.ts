@@ -4,6 +4,7 @@ import type { LastSeenUpdate, NewSession, Page, PageOptions, Session, SessionsRe
 import type { SqlValue } from './queryable.js';
 import type { RepoContext } from './repo-context.js';
 import { ms, rowToSession, toDate } from './rows.js';
+import { recordChange } from './changes-repo.js';
 
 // Each statement moves a time forward only, so a late, out-of-order batch from the debouncer cannot undo a newer one.
 const TOUCH_USER = 'UPDATE users SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)';
@@ -43,13 +44,21 @@ export function sessionsRepo(ctx: RepoContext): SessionsRepo {
     },
     async revoke(id: string, at?: Date): Promise<boolean> {
       const when = at ? ms(at) : ctx.now();
-      return await q.run('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [when, id]) > 0;
+      return ctx.atomic(async (tq) => {
+        const changed = await tq.run('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [when, id]) > 0;
+        if (changed) await recordChange(ctx, tq, 'session', id);
+        return changed;
+      });
     },
     async revokeForUser(userId: string, options: { exceptId?: string; at?: Date } = {}): Promise<number> {
       const when = options.at ? ms(options.at) : ctx.now();
       const except = options.exceptId === undefined ? '' : ' AND id <> ?';
       const params: SqlValue[] = [when, userId, ...(options.exceptId === undefined ? [] : [options.exceptId])];
-      return q.run(`UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL${except}`, params);
+      return ctx.atomic(async (tq) => {
+        const count = await tq.run(`UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL${except}`, params);
+        if (count > 0) await recordChange(ctx, tq, 'user', userId);
+        return count;
+      });
     },
     async listForUser(userId: string, options: PageOptions = {}): Promise<Page<Session>> {
       const limit = pageLimit(options.limit);

@@ -6,6 +6,7 @@ import { orgsRepo, membershipsRepo } from './orgs-repo.js';
 import type { Queryable, SqlDriver } from './queryable.js';
 import type { RepoContext } from './repo-context.js';
 import { sessionsRepo } from './sessions-repo.js';
+import { changesRepo } from './changes-repo.js';
 import { loginAttemptsRepo, settingsRepo } from './settings-repo.js';
 import { identitiesRepo, usersRepo } from './users-repo.js';
 import { deliveriesRepo, webhooksRepo } from './webhooks-repo.js';
@@ -20,7 +21,7 @@ function buildRepos(ctx: RepoContext): StoreRepos {
   return {
     users: usersRepo(ctx), identities: identitiesRepo(ctx), sessions: sessionsRepo(ctx), orgs: orgsRepo(ctx),
     memberships: membershipsRepo(ctx), webhooks: webhooksRepo(ctx), deliveries: deliveriesRepo(ctx),
-    audit: auditRepo(ctx), settings: settingsRepo(ctx), loginAttempts: loginAttemptsRepo(ctx),
+    audit: auditRepo(ctx), settings: settingsRepo(ctx), loginAttempts: loginAttemptsRepo(ctx), changes: changesRepo(ctx),
   };
 }
 

@@ -3,6 +3,7 @@ import { afterCursor, pageLimit, toPage } from '../cursor.js';
 import type { ExternalIdentity, IdentitiesRepo, NewUser, Page, PageOptions, User, UserPatch, UsersRepo } from '../store.js';
 import type { RepoContext } from './repo-context.js';
 import { ms, rowToIdentity, rowToUser } from './rows.js';
+import { recordChange } from './changes-repo.js';
 import type { SqlValue } from './queryable.js';
 
 /** Lower-cases an email for the unique column; the typed form is kept as entered. */
@@ -47,16 +48,25 @@ export function usersRepo(ctx: RepoContext): UsersRepo {
       if (patch.passwordHash !== undefined) { sets.push('password_hash = ?'); params.push(patch.passwordHash); }
       if (patch.roles !== undefined) { sets.push('roles = ?'); params.push(JSON.stringify(patch.roles)); }
       if (patch.disabled !== undefined) { sets.push('disabled = ?'); params.push(patch.disabled ? 1 : 0); }
-      if (sets.length > 0) {
-        // MySQL reports 0 changed rows when the values are equal, so existence is checked by reading back.
-        await q.run(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
-      }
-      const user = await get(id);
-      if (!user) throw new NotFoundError('user');
-      return user;
+      // Anything a cached session carries (email, name, roles, disabled) is announced on the change feed, in the
+      // same transaction, so every replica drops its cached copy.
+      const announce = patch.email !== undefined || patch.name !== undefined || patch.roles !== undefined || patch.disabled !== undefined;
+      return ctx.atomic(async (tq) => {
+        if (sets.length > 0) {
+          // MySQL reports 0 changed rows when the values are equal, so existence is checked by reading back.
+          await tq.run(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+        }
+        const rows = await tq.all('SELECT * FROM users WHERE id = ?', [id]);
+        if (!rows[0]) throw new NotFoundError('user');
+        if (announce) await recordChange(ctx, tq, 'user', id);
+        return rowToUser(rows[0]);
+      });
     },
     async delete(id: string): Promise<void> {
-      if (await q.run('DELETE FROM users WHERE id = ?', [id]) === 0) throw new NotFoundError('user');
+      await ctx.atomic(async (tq) => {
+        if (await tq.run('DELETE FROM users WHERE id = ?', [id]) === 0) throw new NotFoundError('user');
+        await recordChange(ctx, tq, 'user', id);
+      });
     },
     async list(options: PageOptions & { role?: string } = {}): Promise<Page<User>> {
       const limit = pageLimit(options.limit);
