@@ -2,7 +2,7 @@
  * Writes a run's figures: bench/results.json (machine, versions, exact command lines, every raw figure) and
  * bench/RESULTS.md (the same run as tables). Both are generated from the run; nothing in them is typed by hand.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioResult, Table, TargetCheck } from './scenarios/common.js';
 
@@ -40,16 +40,8 @@ export function renderMarkdown(r: RunReport): string {
   out.push(`Machine: ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, ${r.machine.os} ${r.machine.kernel}; ` +
     `load average at start ${r.machine.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}. The load generator, the upstream and the ` +
     'system under test share these cores; every figure below is from this one run, systems alternating.', '');
-  const headline = r.scenarios.flatMap((s) => s.tables.filter((_, i) => i === 0).map((t) => ({ s, t }))).filter(({ s }) => s.name === 'proxy' || s.name === 'story-mix');
-  if (headline.length > 0) {
-    out.push('## Headline', '');
-    for (const { t } of headline) out.push(table(t));
-  }
-  const targets = r.scenarios.flatMap((s) => s.targets);
-  if (targets.length > 0) {
-    out.push('## Targets (issue 7)', '');
-    out.push(table({ title: 'targets', header: ['scenario', 'target', 'measured', 'verdict'], rows: targets.map((t) => [t.scenario, t.target, t.measured, verdict(t)]) }));
-  }
+  const head = headlineMarkdown(r);
+  if (head !== '') out.push('## Headline', '', head);
   if (r.failures.length > 0) {
     out.push('## Scenarios that failed', '');
     for (const f of r.failures) out.push(`- \`${f.scenario}\`: ${f.error.split('\n')[0]}`);
@@ -63,6 +55,31 @@ export function renderMarkdown(r: RunReport): string {
   out.push('## Versions', '', ...Object.entries(r.versions).map(([k, v]) => `- ${k}: ${v}`), '');
   out.push('## Command lines', '', 'Every process this run started, as started:', '', '```', ...r.commands, '```', '');
   return out.join('\n');
+}
+
+/** The headline: the first table of `proxy` and of `story-mix`, and the targets. */
+export function headlineMarkdown(r: RunReport): string {
+  const parts = r.scenarios.filter((s) => s.name === 'proxy' || s.name === 'story-mix').map((s) => table(s.tables[0]!));
+  const targets = r.scenarios.flatMap((s) => s.targets);
+  if (targets.length > 0) {
+    parts.push(table({ title: 'targets (issue 7)', header: ['scenario', 'target', 'measured', 'verdict'], rows: targets.map((t) => [t.scenario, t.target, t.measured, verdict(t)]) }));
+  }
+  return parts.join('\n');
+}
+
+/** Replaces the headline block of a doc (between bench:headline markers) with this run's, with its command. */
+export function updateDocHeadline(path: string, r: RunReport): boolean {
+  if (!existsSync(path)) return false;
+  const doc = readFileSync(path, 'utf8');
+  const start = '<!-- bench:headline:start -->';
+  const end = '<!-- bench:headline:end -->';
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i < 0 || j < i) return false;
+  const block = `${start}\nFrom \`${r.command}\` on ${r.startedAt.slice(0, 10)}: ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, ` +
+    `Node ${r.versions['node']}. Full figures: bench/RESULTS.md.\n\n${headlineMarkdown(r)}\n${end}`;
+  writeFileSync(path, doc.slice(0, i) + block + doc.slice(j + end.length));
+  return true;
 }
 
 /** Writes RESULTS.md and results.json into `dir`; returns their paths. */

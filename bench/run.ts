@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hash } from '@node-rs/argon2';
 import { commandLines, noteCommand, stopAll } from './lib/processes.js';
-import { writeReport, type RunReport } from './report.js';
+import { updateDocHeadline, writeReport, type RunReport } from './report.js';
 import type { BenchContext, Scenario, ScenarioResult } from './scenarios/common.js';
 import { proxyScenario } from './scenarios/proxy.js';
 import { loginStormScenario } from './scenarios/login-storm.js';
@@ -144,6 +144,7 @@ async function main(): Promise<number> {
   };
   const paths = writeReport(outDir, report);
   log(`wrote ${paths.markdown} and ${paths.json}`);
+  if (full && values.out === undefined && updateDocHeadline(join(ROOT, 'docs', 'benchmarks.md'), report)) log('updated the headline in docs/benchmarks.md');
   rmSync(tmpDir, { recursive: true, force: true });
   return failures.length > 0 ? 1 : 0;
 }

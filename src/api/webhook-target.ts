@@ -17,27 +17,30 @@ import { buildConnector } from 'undici';
 import { GatehouseError } from '../errors/index.js';
 import { ApiValidationError } from './errors.js';
 
-const BLOCKED = new BlockList();
+// Two lists: a BlockList checks an IPv4 address against its IPv6 rules too (as ::ffff:a.b.c.d), which would make
+// the IPv4-mapped rule below refuse every IPv4 address.
+const BLOCKED4 = new BlockList();
+const BLOCKED6 = new BlockList();
 // IPv4 (RFC 6890 special-purpose registry): this network, private, CGNAT, loopback, link-local, IETF protocol
 // assignments, TEST-NETs, 6to4 relay, benchmarking, multicast, reserved and broadcast.
 for (const [net, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
   ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) BLOCKED.addSubnet(net, bits, 'ipv4');
+] as const) BLOCKED4.addSubnet(net, bits, 'ipv4');
 // IPv6: unspecified, loopback, IPv4-mapped and IPv4-compatible (they reach IPv4 hosts), NAT64, discard, IETF
 // protocol assignments (incl. Teredo), documentation, 6to4, unique-local, site-local, link-local, multicast.
 for (const [net, bits] of [
   ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
   ['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fec0::', 10], ['fe80::', 10], ['ff00::', 8],
-] as const) BLOCKED.addSubnet(net, bits, 'ipv6');
+] as const) BLOCKED6.addSubnet(net, bits, 'ipv6');
 
 /** Whether an IP address is anything but public unicast (true for strings that are not IP addresses). */
 export function isNonPublicAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const family = isIP(bare);
   if (family === 0) return true;
-  return BLOCKED.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+  return family === 4 ? BLOCKED4.check(bare, 'ipv4') : BLOCKED6.check(bare, 'ipv6');
 }
 
 /** A delivery target refused by the SSRF guard (never retried: the target itself is the problem). */

@@ -124,6 +124,8 @@ export class Receiver {
   readonly received: Received[] = [];
   secret = '';
   plan: (number | 'hang' | { redirect: string })[] = [200];
+  /** Milliseconds to wait before answering (to make concurrency visible). */
+  delayMs = 0;
   #server: Server;
   port = 0;
 
@@ -149,16 +151,24 @@ export class Receiver {
       const n = this.received.length;
       this.received.push({ headers: req.headers, body, json: safeJson(body), signatureValid: verify(this.secret, req.headers, body), at: Date.now() });
       const step = this.plan[Math.min(n, this.plan.length - 1)]!;
-      if (step === 'hang') return; // never answers: the deliverer's timeout must end it
-      if (typeof step === 'object') {
-        res.writeHead(302, { location: step.redirect, 'content-length': 0 });
-        res.end();
+      if (this.delayMs > 0 && step !== 'hang') {
+        setTimeout(() => this.#answer(res, step), this.delayMs);
         return;
       }
-      const reply = step >= 200 && step < 300 ? 'ok' : `failure ${step} ${'x'.repeat(5000)}`;
-      res.writeHead(step, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(reply) });
-      res.end(reply);
+      this.#answer(res, step);
     });
+  }
+
+  #answer(res: ServerResponse, step: number | 'hang' | { redirect: string }): void {
+    if (step === 'hang') return; // never answers: the deliverer's timeout must end it
+    if (typeof step === 'object') {
+      res.writeHead(302, { location: step.redirect, 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const reply = step >= 200 && step < 300 ? 'ok' : `failure ${step} ${'x'.repeat(5000)}`;
+    res.writeHead(step, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(reply) });
+    res.end(reply);
   }
 
   async close(): Promise<void> {

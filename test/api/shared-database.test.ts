@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describeEachDriver, type TestDatabase } from '../helpers/drivers.js';
-import { eventually } from '../helpers/core-net.js';
+import { eventually, sample, scrape } from '../helpers/core-net.js';
 import { envelope } from '../../src/api/events.js';
 import { api, approvedOrg, platformOwner, Receiver, signUp, startApiWorld, type ApiWorld } from './api-helpers.js';
 
@@ -20,6 +20,7 @@ await describeEachDriver('SSO API webhooks with two Gatehouse apps on one databa
     a = await startApiWorld(db, fast);
     b = await startApiWorld(db, fast);
     receiver = await new Receiver().start();
+    receiver.delayMs = 15;
   });
   after(async () => {
     await receiver?.close();
@@ -41,7 +42,6 @@ await describeEachDriver('SSO API webhooks with two Gatehouse apps on one databa
       const id = randomUUID();
       return { id, webhookId: created.json.id, event: 'webhook.test', payload: envelope(id, 'webhook.test', orgRow, {}, now) };
     }));
-    a.gh.app; // both deliverers poll every 20 ms
     await eventually(15_000, '60 deliveries', () => receiver.received.length >= 60);
     await new Promise((r) => setTimeout(r, 300));
     const ids = receiver.received.map((r) => String(r.headers['x-gatehouse-delivery']));
@@ -50,5 +50,8 @@ await describeEachDriver('SSO API webhooks with two Gatehouse apps on one databa
     assert.ok(receiver.received.every((r) => r.signatureValid));
     const rows = await a.gh.store.deliveries.listForWebhook(created.json.id, { limit: 100 });
     assert.ok(rows.items.every((d) => d.status === 'delivered' && d.attempt === 1));
+    const sent = await Promise.all([a, b].map(async (w) => sample(await scrape(w.gh.adminPort), 'gatehouse_webhook_deliveries_total', { result: 'delivered' }) ?? 0));
+    assert.equal(sent[0]! + sent[1]!, 60);
+    assert.ok(sent[0]! > 0 && sent[1]! > 0, `both apps sent some (${sent.join(' + ')})`);
   });
 }, ['postgres', 'mysql']);

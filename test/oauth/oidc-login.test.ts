@@ -4,6 +4,8 @@
 // OpenID Connect Core 3.1.3.7 (ID token validation), and advisories against oauth2-proxy, Pomerium and Authelia.
 import { after, before, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { TransactionSealer, TRANSACTION_TTL_MS } from '../../src/auth/oauth/login-transaction.js';
 import { describeEachDriver } from '../helpers/drivers.js';
 import { eventually, sample, scrape, send } from '../helpers/core-net.js';
 import { authorizeAtProvider, OAuthAgent } from '../helpers/oidc-agent.js';
@@ -191,16 +193,22 @@ await describeEachDriver('oauth login', (_driver, makeDatabase) => {
     assertFailure(await agent.get(swapped), 'provider_mismatch');
   });
 
-  test('expired transaction: a callback after the 10-minute lifetime is refused', async () => {
+  test('expired transaction: a callback after the 10-minute lifetime is refused, even if the browser kept the cookie', async () => {
     const agent = new OAuthAgent();
     const callback = await authorize(world, agent, 'corp', 'carol');
-    const realNow = Date.now.bind(Date);
-    mock.method(Date, 'now', () => realNow() + 11 * 60_000);
-    try {
-      assertFailure(await agent.get(callback), 'transaction_expired');
-    } finally {
-      mock.restoreAll();
-    }
+    // Re-seal this browser's transaction with the server's own key as if it had started 11 minutes ago (the
+    // browser would have dropped the cookie at Max-Age; this is the server-side check behind it).
+    const jar = agent.jar(world.base);
+    const name = [...jar.keys()].find((k) => k.startsWith('gatehouse-oauth-'))!;
+    const past = Date.now() - 11 * 60_000;
+    const sealer = await TransactionSealer.create({ settings: world.gh.store.settings, attempts: world.gh.store.loginAttempts, secure: false, now: () => past });
+    const state = callback.searchParams.get('state')!;
+    const [setCookie] = sealer.seal({ headers: {} } as IncomingMessage, {
+      provider: 'corp', state, codeVerifier: 'v'.repeat(43), nonce: 'n'.repeat(43), rd: '/', expiresAt: past + TRANSACTION_TTL_MS,
+    });
+    assert.equal(sealer.cookieName(state), name);
+    jar.set(name, /=([^;]*)/.exec(setCookie!)![1]!);
+    assertFailure(await agent.get(callback), 'transaction_expired');
   });
 
   // ---- code injection and PKCE (RFC 9700 §4.5, §2.1.1) -------------------------------------------------------
@@ -283,30 +291,6 @@ await describeEachDriver('oauth login', (_driver, makeDatabase) => {
     assertFailure(await withIdToken(() => undefined, stranger), 'invalid_id_token');
   });
 
-  test('JWKS: a kid the provider rotated in is fetched, at most once a minute per provider', async () => {
-    assert.equal((await login(world, new OAuthAgent(), 'corp', 'carol')).status, 303, 'JWKS cached');
-    const rotated = await generateIdpKey('idp-key-2');
-    const jwksFetches = () => world.idp.requests.filter((r) => r.path === '/jwks').length;
-    const before = jwksFetches();
-    world.idp.misbehave = {
-      jwks: (body) => ({ keys: [...body.keys, rotated.publicJwk] }),
-      token: async (body) => ({ ...body, id_token: await world.idp.resignIdToken(body['id_token'] as string, () => undefined, rotated) }),
-    };
-    const realNow = Date.now.bind(Date);
-    try {
-      // Within a minute of the last fetch an unknown kid is refused without asking again: a flood of forged kids
-      // cannot turn Gatehouse into a JWKS hammer.
-      assertFailure(await login(world, new OAuthAgent(), 'corp', 'carol'), 'invalid_id_token');
-      assert.equal(jwksFetches(), before);
-      mock.method(Date, 'now', () => realNow() + 61_000);
-      assert.equal((await login(world, new OAuthAgent(), 'corp', 'carol')).status, 303, 'rotated key accepted after a refetch');
-      assert.equal(jwksFetches(), before + 1);
-    } finally {
-      mock.restoreAll();
-      world.idp.misbehave = {};
-    }
-  });
-
   test('userinfo for another subject is refused (OpenID Connect Core 5.3.2)', async () => {
     world.idp.misbehave = { userinfo: (body) => ({ ...body, sub: 'alice', email: 'alice@example.com' }) };
     try {
@@ -343,12 +327,14 @@ await describeEachDriver('oauth login', (_driver, makeDatabase) => {
     world.idp.misbehave = { down: true };
     assertFailure(await agent.get(callback), 'provider_unavailable', 503);
 
+    world.idp.misbehave = {};
     callback = await authorize(world, agent, 'corp', 'carol');
     world.idp.misbehave = { delayMs: 4000, delayPath: '/token' };
     const started = Date.now();
     assertFailure(await agent.get(callback), 'provider_unavailable', 503);
     assert.ok(Date.now() - started < 3500, `bounded by the 1.5 s provider timeout (took ${Date.now() - started} ms)`);
 
+    world.idp.misbehave = {};
     callback = await authorize(world, agent, 'corp', 'carol');
     world.idp.misbehave = { tokenStatus: 502 };
     assertFailure(await agent.get(callback), 'provider_unavailable', 503);
@@ -457,4 +443,30 @@ await describeEachDriver('oauth login', (_driver, makeDatabase) => {
     await auditedFailure(world, 'email_unverified', 'gh');
     assert.deepEqual(world.github.unexpected, []);
   });
+  // Last in the suite on purpose: it moves Date.now forward a minute (the library's JWKS cooldown), and the audit
+  // writer schedules its flushes by wall clock, so audit assertions after it would wait that minute out.
+  test('JWKS: a kid the provider rotated in is fetched, at most once a minute per provider', async () => {
+    assert.equal((await login(world, new OAuthAgent(), 'corp', 'carol')).status, 303, 'JWKS cached');
+    const rotated = await generateIdpKey('idp-key-2');
+    const jwksFetches = () => world.idp.requests.filter((r) => r.path === '/jwks').length;
+    const before = jwksFetches();
+    world.idp.misbehave = {
+      jwks: (body) => ({ keys: [...body.keys, rotated.publicJwk] }),
+      token: async (body) => ({ ...body, id_token: await world.idp.resignIdToken(body['id_token'] as string, () => undefined, rotated) }),
+    };
+    const realNow = Date.now.bind(Date);
+    try {
+      // Within a minute of the last fetch an unknown kid is refused without asking again: a flood of forged kids
+      // cannot turn Gatehouse into a JWKS hammer.
+      assertFailure(await login(world, new OAuthAgent(), 'corp', 'carol'), 'invalid_id_token');
+      assert.equal(jwksFetches(), before);
+      mock.method(Date, 'now', () => realNow() + 61_000);
+      assert.equal((await login(world, new OAuthAgent(), 'corp', 'carol')).status, 303, 'rotated key accepted after a refetch');
+      assert.equal(jwksFetches(), before + 1);
+    } finally {
+      mock.restoreAll();
+      world.idp.misbehave = {};
+    }
+  });
+
 });

@@ -217,6 +217,7 @@ export function classify(err: unknown, phase: 'discovery' | 'token' | 'userinfo'
       // RFC 9207: a wrong or (when promised) missing `iss` response parameter is a mix-up attempt.
       if (/"iss"/.test(message) || /"iss"/.test(cause instanceof Error ? cause.message : '')) return new OAuthFailure('issuer_mismatch', detail, err);
       if (/"state"/.test(message) || /"state"/.test(cause instanceof Error ? cause.message : '')) return new OAuthFailure('state_mismatch', detail, err);
+      if (/"nonce"/.test(detail)) return new OAuthFailure('nonce_mismatch', detail, err);
       return new OAuthFailure(phase === 'userinfo' ? 'userinfo_mismatch' : 'invalid_id_token', detail, err);
     default:
       return new OAuthFailure(phase === 'userinfo' ? 'userinfo_mismatch' : 'invalid_response', detail, err);
