@@ -48,6 +48,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const { store, cache, metrics, logger } = options;
   const clock = options.clock ?? Date.now;
   let lastSeq: number | undefined;
+  /** Entries at or below this were written before this replica started: its cache cannot hold anything they touch. */
+  let floor = 0;
   const applied = new Set<number>();
   let timer: NodeJS.Timeout | undefined;
   let subscription: ChangeSubscription | undefined;
@@ -75,6 +77,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     if (lastSeq === undefined) {
       // Never read before (the database was down at start): start from now, and drop what we may have cached.
       lastSeq = await store.changes.latest();
+      floor = lastSeq;
       clearAll('start_without_feed');
       return;
     }
@@ -84,7 +87,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       const entries = await store.changes.since(Math.max(0, lastSeq - LOOKBACK));
       let fresh = 0;
       for (const entry of entries) {
-        if (applied.has(entry.seq)) continue;
+        if (entry.seq <= floor || applied.has(entry.seq)) continue;
         applied.add(entry.seq);
         apply(entry);
         fresh++;
@@ -128,6 +131,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     async start() {
       try {
         lastSeq = await store.changes.latest();
+        floor = lastSeq;
       } catch {
         lastSeq = undefined;
       }

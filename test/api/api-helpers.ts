@@ -60,6 +60,7 @@ export async function api(port: number, token: string | undefined, method: strin
     headers['content-type'] ??= 'application/json';
   } else if (options.raw !== undefined) {
     body = options.raw;
+    headers['content-type'] ??= 'application/json';
   } else if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') {
     headers['content-type'] ??= 'application/json';
   }

@@ -57,7 +57,6 @@ export function callbackEndpoint(deps: AuthDeps, provider: Provider, sealer: Tra
       const reason = failure instanceof OAuthFailure ? failure.reason : 'internal_error';
       const result = failure instanceof OAuthFailure ? failure.result : 'error';
       const log = { provider: provider.id, reason, code: failure.code, detail: failure.detail, err: failure instanceof OAuthFailure ? undefined : err };
-      if (process.env.GH_DEBUG) console.error('OAUTHDEBUG', log.reason, log.detail, err);
       if (result === 'error') deps.logger.warn(log, 'oauth login failed');
       else deps.logger.info(log, 'oauth login refused');
       deps.metrics.loginAttempts.inc({ method: 'oauth', provider: provider.id, result });
