@@ -200,7 +200,7 @@ export function createApp(options: AppOptions): App {
 
 /** Listeners and storage are bound at start; say so when a reload tries to change them. */
 function warnAboutRestartOnlyChanges(old: GatehouseConfig, next: GatehouseConfig, logger: Logger): void {
-  const sections = ['admin', 'storage'] as const;
+  const sections = ['admin', 'storage', 'auth', 'sessions', 'audit'] as const;
   const changed: string[] = sections.filter((s) => JSON.stringify(old[s]) !== JSON.stringify(next[s]));
   if (JSON.stringify(old.server.listen) !== JSON.stringify(next.server.listen)) changed.push('server.listen');
   if (changed.length > 0) logger.warn({ sections: changed }, 'these settings take effect only after a restart');

@@ -118,7 +118,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
         continue;
       }
       if (!stopping && attempt === 0 && depth() < batchSize) {
-        const wait = dueAt - Date.now();
+        const wait = dueAt - performance.now();
         if (wait > 0) {
           await pause(wait);
           continue;
@@ -137,7 +137,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
         metrics.auditQueueDepth.set(depth());
         if (attempt > 0) logger.info({ attempts: attempt + 1, events: batch.length }, 'audit flush succeeded after retries');
         attempt = 0;
-        dueAt = Date.now() + config.flush_interval;
+        dueAt = performance.now() + config.flush_interval;
       } catch (err) {
         const result = resultLabel(err);
         end({ result });
@@ -196,7 +196,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
         userAgent: event.userAgent ?? null,
         data: event.data ?? null,
       };
-      if (depth() === 0) dueAt = Date.now() + config.flush_interval;
+      if (depth() === 0) dueAt = performance.now() + config.flush_interval;
       items.push(full);
       metrics.auditQueueDepth.set(depth());
       // Wake the loop for a full batch, or for the first event (so it arms the flush_interval timer); never while

@@ -100,7 +100,7 @@ export function createLastSeenDebouncer(options: LastSeenDebouncerOptions): Last
         failedFlushes++;
         const delay = backoffDelay(attempt, options.backoff);
         attempt++;
-        retryAt = Date.now() + delay;
+        retryAt = performance.now() + delay;
         logger.warn({ err, attempt, updates: batch.length, pending: pending.length, retryInMs: delay },
           'last-seen flush failed; keeping the updates and retrying');
         return;
@@ -120,7 +120,7 @@ export function createLastSeenDebouncer(options: LastSeenDebouncerOptions): Last
   }
 
   function tick(): void {
-    if (pending.length === 0 || flushing !== undefined || Date.now() < retryAt) return;
+    if (pending.length === 0 || flushing !== undefined || performance.now() < retryAt) return;
     void flush();
   }
 
@@ -163,16 +163,16 @@ export function createLastSeenDebouncer(options: LastSeenDebouncerOptions): Last
       stopped = true;
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
-      const deadline = Date.now() + deadlineMs;
+      const deadline = performance.now() + deadlineMs;
       const until = (ms: number, work?: Promise<void>): Promise<unknown> => {
         let t: NodeJS.Timeout | undefined;
         const sleep = new Promise((r) => { t = setTimeout(r, Math.max(0, ms)); });
         return Promise.race(work ? [work, sleep] : [sleep]).finally(() => clearTimeout(t));
       };
-      while (pending.length > 0 && Date.now() < deadline) {
-        await until(deadline - Date.now(), flush()); // a hung store must not hold stop past its deadline
+      while (pending.length > 0 && performance.now() < deadline) {
+        await until(deadline - performance.now(), flush()); // a hung store must not hold stop past its deadline
         // After a failure, wait out the backoff, but not past the deadline.
-        if (pending.length > 0 && flushing === undefined) await until(Math.min(retryAt, deadline) - Date.now());
+        if (pending.length > 0 && flushing === undefined) await until(Math.min(retryAt, deadline) - performance.now());
       }
       if (pending.length > 0) logger.warn({ lost: pending.length }, 'last-seen debouncer stopped with unwritten updates');
     },

@@ -132,6 +132,25 @@ await describeEachDriver('SSO API webhooks', (_driver, makeDatabase) => {
     }
   });
 
+  test('a member signing in is a user.login delivery to their approved organization', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const { org } = await hooked(receiver, ['user.login']);
+      const m = await signUp(world.gh, 'login');
+      await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: m.id, role: 'admin' } });
+      await api(world.gh.port, undefined, 'POST', '/.gatehouse/login', { json: { email: m.email, password: 'a long enough passphrase' } });
+      await eventually(5000, 'the user.login delivery', () => receiver.received.length === 1);
+      const got = receiver.received[0]!;
+      assert.equal(got.signatureValid, true);
+      assert.equal(got.json.event, 'user.login');
+      assert.deepEqual(got.json.data.user, { id: m.id, email: m.email });
+      assert.equal(got.json.data.role, 'admin');
+      assert.equal(got.json.data.method, 'password');
+    } finally {
+      await receiver.close();
+    }
+  });
+
   test('redirects are not followed', async () => {
     const elsewhere = await startUpstream('elsewhere');
     const receiver = await new Receiver().start();
