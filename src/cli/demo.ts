@@ -4,6 +4,12 @@ import { parseFlags } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { loadOrReport, startApp } from './serve.js';
 import { USAGE } from './usage.js';
+import { randomBytes } from 'node:crypto';
+import { openStore } from '../store/index.js';
+import { silentLogger } from '../log/logger.js';
+import { createHashPool } from '../auth/passwords/hash-pool.js';
+import { createMetrics } from '../metrics/metrics.js';
+import type { GatehouseConfig } from '../config/index.js';
 
 /** `gatehouse demo`: starts the bundled demo app on the `demo` upstream's address, then serves in front of it. */
 export async function demoCommand(args: string[]): Promise<number | undefined> {
@@ -20,6 +26,7 @@ export async function demoCommand(args: string[]): Promise<number | undefined> {
     console.error(`gatehouse demo: ${path} has no upstream named "demo" for the demo app`);
     return 1;
   }
+  const demoUser = await ensureDemoUser(config);
   const url = new URL(upstream.url);
   const demo = await startDemoApp(url.hostname, Number(url.port || 80));
   const logger = createLogger(config.logging.level);
@@ -29,6 +36,27 @@ export async function demoCommand(args: string[]): Promise<number | undefined> {
     return 1;
   }
   const base = config.server.public_url.replace(/\/$/, '');
-  console.error(`\nGatehouse demo is up:\n  public page:    ${base}/\n  protected page: ${base}/private/\n  metrics:        http://${config.admin.listen.host === '0.0.0.0' ? '127.0.0.1' : config.admin.listen.host}:${config.admin.listen.port}/metrics\n`);
+  console.error(`\nGatehouse demo is up:\n  public page:    ${base}/\n  protected page: ${base}/private/\n` +
+    (demoUser ? `  sign in as:     ${demoUser.email} / ${demoUser.password}   (created now; printed only this once)\n` : '') +
+    `  metrics:        http://${config.admin.listen.host === '0.0.0.0' ? '127.0.0.1' : config.admin.listen.host}:${config.admin.listen.port}/metrics\n`);
   return undefined;
+}
+
+const DEMO_EMAIL = 'demo@example.com';
+
+/**
+ * On a fresh demo database, creates one account so a newcomer can sign in at once; its random password is printed
+ * once. An existing database is left alone (the user may have changed or removed the demo account).
+ */
+async function ensureDemoUser(config: GatehouseConfig): Promise<{ email: string; password: string } | undefined> {
+  const store = await openStore(config.storage, { logger: silentLogger() });
+  try {
+    if (await store.users.count() > 0) return undefined;
+    const password = randomBytes(9).toString('base64url');
+    const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
+    await store.users.create({ email: DEMO_EMAIL, name: 'Demo User', passwordHash, roles: ['demo'] });
+    return { email: DEMO_EMAIL, password };
+  } finally {
+    await store.close();
+  }
 }
