@@ -83,6 +83,7 @@ export function median(xs: number[]): number {
 /** Formats a number for a table: integers with thousands separators, small numbers with 2-3 significant digits. */
 export function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return 'n/a';
+  if (Number.isInteger(x) && Math.abs(x) < 1000) return String(x);
   if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
   if (Math.abs(x) >= 100) return x.toFixed(0);
   if (Math.abs(x) >= 10) return x.toFixed(1);

@@ -181,9 +181,9 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
     const finished = recent.items.filter((x) => x.status === 'delivered' || x.status === 'failed')
       .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime()).slice(0, n);
     if (finished.length < n || !finished.every((x) => x.status === 'failed')) return;
-    const current = await store.webhooks.get(webhook.id);
-    if (!current?.active) return;
-    await store.webhooks.update(webhook.id, { active: false });
+    // Several failed deliveries of one webhook may finish at once (here or on other replicas): only the one that
+    // actually turns it off records why.
+    if (!await store.webhooks.deactivate(webhook.id)) return;
     const reason = `the last ${n} deliveries failed after all their attempts; last: ${describe(last)}`;
     logger.warn({ webhook: webhook.id, org: webhook.orgId, reason }, 'webhook disabled');
     audit.record({

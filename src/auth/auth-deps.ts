@@ -9,6 +9,8 @@ import type { LoginThrottle } from './login-throttle.js';
 
 /** What the login endpoints need from the password hash pool (auth/passwords). */
 export interface PasswordHasher {
+  /** Throws GATE_ERR_HASH_POOL_FULL at once when the pool has no room now (checked before any store read). */
+  rejectIfFull(): void;
   hash(password: string): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;
   needsRehash(hash: string): boolean;

@@ -232,6 +232,8 @@ export interface WebhooksRepo {
   get(id: string): Promise<Webhook | null>;
   /** NotFoundError if absent. */
   update(id: string, patch: Partial<Pick<Webhook, 'url' | 'secret' | 'events' | 'active'>>): Promise<Webhook>;
+  /** Turns an active webhook off; true only for the caller that made the change (false if already off or gone). */
+  deactivate(id: string): Promise<boolean>;
   /** Deletes a webhook and its deliveries. */
   delete(id: string): Promise<void>;
   listForOrg(orgId: string, options?: PageOptions): Promise<Page<Webhook>>;

@@ -354,6 +354,15 @@ export function storeContract(name: string, makeDatabase: () => Promise<TestData
       assert.equal((await store.loginAttempts.get([k2], 60_000, t0)).get(k2), 0);
     });
 
+    test('webhooks: deactivate is won by exactly one of several concurrent callers', async () => {
+      const org = await store.orgs.create({ slug: `w-${randomUUID().slice(0, 8)}`, name: 'W' });
+      const hook = await store.webhooks.create({ orgId: org.id, url: 'https://example.com/h', secret: 's', events: ['*'] });
+      const results = await Promise.all(Array.from({ length: 5 }, () => store.webhooks.deactivate(hook.id)));
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal((await store.webhooks.get(hook.id))!.active, false);
+      assert.equal(await store.webhooks.deactivate(randomUUID()), false);
+    });
+
     test('change feed: what a cached session carries is announced in the same transaction; rollbacks announce nothing', async () => {
       const start = await store.changes.latest();
       const user = await newUser();

@@ -26,6 +26,8 @@ export function loginEndpoint(deps: AuthDeps) {
     const password = stringField(body, 'password', { max: 4096 })!;
     const rd = stringField(body, 'rd', { optional: true, max: 2048 }) ?? null;
     const userAgent = req.headers['user-agent'] ?? null;
+    // In a login storm most attempts are refused here, before the throttle read and the user lookup.
+    deps.hasher.rejectIfFull();
     const verdict = await deps.throttle.check(email, ctx.clientIp);
     if (!verdict.allowed) {
       deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'throttled' });

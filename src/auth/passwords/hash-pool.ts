@@ -53,6 +53,11 @@ export interface HashPoolStats {
 }
 
 export interface HashPool {
+  /**
+   * Throws GATE_ERR_HASH_POOL_FULL (counted) when no permit and no queue place is free right now: a login checks
+   * this before any store read, so a refused attempt in a storm costs almost nothing. verify() still decides.
+   */
+  rejectIfFull(): void;
   /** Hashes a new password with the current parameters (PHC string). Rejects with GATE_ERR_HASH_POOL_FULL when saturated. */
   hash(password: string, signal?: AbortSignal): Promise<string>;
   /** Checks a password against a stored hash. Rejects with GATE_ERR_HASH_POOL_FULL when saturated. */
@@ -157,6 +162,13 @@ export function createHashPool(options: HashPoolOptions): HashPool {
   }
 
   return {
+    rejectIfFull() {
+      const s = semaphore.state();
+      if (s.inUse < s.size || s.queueDepth < s.queueCapacity) return;
+      rejected++;
+      metrics.hashPoolRejected.inc();
+      throw new GatehouseError('GATE_ERR_HASH_POOL_FULL', undefined, { detail: 'no permit and no queue place', retryable: true });
+    },
     hash: (password, signal) => run('hash', signal, () => argon2Hash(preparePassword(password), argonOptions)),
     verify: (stored, password, signal) => verifyWith(stored, password, signal),
     async dummyVerify(password, signal) {

@@ -49,6 +49,10 @@ export function webhooksRepo(ctx: RepoContext): WebhooksRepo {
       if (!webhook) throw new NotFoundError('webhook');
       return webhook;
     },
+    async deactivate(id: string): Promise<boolean> {
+      // Conditional, so of two replicas (or two failed deliveries) deciding at once, exactly one wins.
+      return await q.run('UPDATE webhooks SET active = ? WHERE id = ? AND active = ?', [0, id, 1]) > 0;
+    },
     async delete(id: string): Promise<void> {
       if (await q.run('DELETE FROM webhooks WHERE id = ?', [id]) === 0) throw new NotFoundError('webhook');
     },
