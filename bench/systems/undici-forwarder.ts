@@ -1,7 +1,7 @@
 // System 3: the bare forwarder, the smallest undici-based Node proxy with no auth: the cost of being a Node proxy
-// at all. Same shape as Gatehouse's forward path (undici Pool.request, piped answer), with nothing else.
+// at all. undici's Pool.stream() writes the answer straight into the response: the smallest fast form (see
+// bench/undici-apis.bench.ts; Gatehouse itself drives Pool.dispatch(), which measures about the same).
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { announce, isMain, startNodeServer, type RunningSystem, type SystemDefinition } from './system.js';
@@ -32,9 +32,11 @@ if (isMain(import.meta.url)) {
   announce(createServer(async (req, res) => {
     try {
       const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-      const answer = await pool.request({ method: req.method as 'GET', path: req.url ?? '/', headers: strip(req.headers), body: hasBody ? req : null });
-      res.writeHead(answer.statusCode, strip(answer.headers));
-      await pipeline(answer.body, res);
+      await pool.stream({ method: req.method as 'GET', path: req.url ?? '/', headers: strip(req.headers), body: hasBody ? req : null },
+        ({ statusCode, headers }) => {
+          res.writeHead(statusCode, strip(headers as Record<string, string | string[] | undefined>));
+          return res;
+        });
     } catch {
       if (!res.headersSent) res.writeHead(502).end(); else res.destroy();
     }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import type { Dispatcher } from 'undici';
 import type { Upstream } from './upstream-pool.js';
 import { filterResponseHeaders } from './upstream-headers.js';
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-error.js';
@@ -10,42 +10,83 @@ export type ForwardOutcome =
   | { ok: false; reason: UpstreamFailure; error: unknown; responded: boolean }
   | { ok: false; reason: 'client_gone'; error: unknown; responded: boolean };
 
+/** The reason a forward is aborted when the client goes away first. */
+class ClientGone extends Error {
+  constructor() {
+    super('the client closed the connection');
+  }
+}
+
 /**
- * Forwards one request to an upstream and streams the answer back. Bodies stream both ways (undici reads the
- * request as it arrives; the response is piped), so memory stays flat whatever the size. When the client goes
- * away the upstream request is aborted. Never throws: the caller answers 502/504 when `responded` is false.
+ * Forwards one request to an upstream and streams the answer back. It drives undici's dispatcher directly: the
+ * upstream's body chunks are written straight into `res`, with backpressure (pause when `res` is full, resume on
+ * 'drain'), and no intermediate Readable. That is about 1.6-1.8x the throughput of `request()` + `pipeline()` on
+ * this kind of machine (bench/undici-apis.bench.ts). The request body streams too (undici reads `req` as it
+ * arrives), so memory stays flat whatever the size. When the client goes away the upstream request is aborted.
+ * Never throws: the caller answers 502/504 when `responded` is false.
  */
-export async function forwardHttp(
+export function forwardHttp(
   req: IncomingMessage, res: ServerResponse, upstream: Upstream, pathAndQuery: string, headers: string[],
 ): Promise<ForwardOutcome> {
-  // undici aborts a request when its `signal` emits 'abort'; it accepts any EventEmitter, so the response itself
-  // serves: no AbortController (an EventTarget, measurably costly on the hot path) per request.
-  let clientGone = false;
-  const onClose = (): void => {
-    if (res.writableFinished) return;
-    clientGone = true;
-    res.emit('abort');
-  };
-  res.once('close', onClose);
   const hasBody = req.headers['transfer-encoding'] !== undefined ||
     (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-  try {
-    const answer = await upstream.pool.request({
-      path: upstream.basePath + pathAndQuery,
-      method: req.method as 'GET',
-      headers,
-      body: hasBody ? req : null,
-      signal: res,
-    });
-    res.writeHead(answer.statusCode, filterResponseHeaders(answer.headers));
-    await pipeline(answer.body, res);
-    return { ok: true };
-  } catch (error) {
-    if (clientGone) return { ok: false, reason: 'client_gone', error, responded: true };
-    const responded = res.headersSent;
-    if (responded) res.destroy();
-    return { ok: false, reason: classifyUpstreamError(error), error, responded };
-  } finally {
-    res.off('close', onClose);
-  }
+  return new Promise((resolve) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let clientGone = false;
+    let settled = false;
+    const settle = (outcome: ForwardOutcome): void => {
+      if (settled) return;
+      settled = true;
+      res.off('close', onClose);
+      resolve(outcome);
+    };
+    const onClose = (): void => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      controller?.abort(new ClientGone());
+    };
+    res.once('close', onClose);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (clientGone) c.abort(new ClientGone());
+      },
+      onResponseStart(_c, statusCode, answerHeaders) {
+        // 1xx informational answers (103 Early Hints...) are not relayed; the final answer follows.
+        if (statusCode < 200) return;
+        res.writeHead(statusCode, filterResponseHeaders(answerHeaders as Record<string, string | string[] | undefined>));
+      },
+      onResponseData(c, chunk) {
+        if (!res.write(chunk)) {
+          c.pause();
+          res.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd() {
+        res.end();
+        settle({ ok: true });
+      },
+      onResponseError(_c, error) {
+        if (clientGone || error instanceof ClientGone) {
+          settle({ ok: false, reason: 'client_gone', error, responded: true });
+          return;
+        }
+        const responded = res.headersSent;
+        if (responded) res.destroy();
+        settle({ ok: false, reason: classifyUpstreamError(error), error, responded });
+      },
+    };
+    try {
+      upstream.pool.dispatch({
+        origin: upstream.origin,
+        path: upstream.basePath + pathAndQuery,
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body: hasBody ? req : null,
+      }, handler);
+    } catch (error) {
+      // dispatch() validates its options synchronously (e.g. a header value undici refuses).
+      settle({ ok: false, reason: 'error', error, responded: false });
+    }
+  });
 }
