@@ -12,8 +12,18 @@ export interface ClientAddress {
   forwardedHost: string | undefined;
 }
 
+/** `server.trusted_proxies`, compiled: which peers' X-Forwarded-* headers are believed. */
+export interface TrustedProxies {
+  has(ip: string): boolean;
+}
+
+const NOBODY: TrustedProxies = { has: () => false };
+/** Peers are few (load balancers, ingress pods); answers are remembered, within a bound. */
+const MEMO_MAX = 4096;
+
 /** Compiles `server.trusted_proxies` (IPs and CIDRs) into a lookup. */
-export function compileTrustedProxies(entries: readonly string[]): BlockList {
+export function compileTrustedProxies(entries: readonly string[]): TrustedProxies {
+  if (entries.length === 0) return NOBODY;
   const list = new BlockList();
   for (const entry of entries) {
     const [address, bits] = entry.split('/');
@@ -21,7 +31,18 @@ export function compileTrustedProxies(entries: readonly string[]): BlockList {
     if (bits === undefined) list.addAddress(address!, type);
     else list.addSubnet(address!, Number(bits), type);
   }
-  return list;
+  const memo = new Map<string, boolean>();
+  return {
+    has(ip) {
+      let answer = memo.get(ip);
+      if (answer === undefined) {
+        answer = isIPv4(ip) ? list.check(ip, 'ipv4') : isIPv6(ip) ? list.check(ip, 'ipv6') : false;
+        if (memo.size >= MEMO_MAX) memo.clear();
+        memo.set(ip, answer);
+      }
+      return answer;
+    },
+  };
 }
 
 /** Checks one trusted_proxies entry; returns a problem message or undefined. */
@@ -43,12 +64,6 @@ export function plainIp(address: string | undefined): string {
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
-function isTrusted(list: BlockList, ip: string): boolean {
-  if (isIPv4(ip)) return list.check(ip, 'ipv4');
-  if (isIPv6(ip)) return list.check(ip, 'ipv6');
-  return false;
-}
-
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -59,14 +74,14 @@ function firstValue(value: string | string[] | undefined): string | undefined {
  * left-most entries are whatever the client chose to send, so they prove nothing).
  */
 export function resolveClientAddress(
-  trusted: BlockList,
+  trusted: TrustedProxies,
   remoteAddress: string | undefined,
   encrypted: boolean,
   headers: { 'x-forwarded-for'?: string | string[]; 'x-forwarded-proto'?: string | string[]; 'x-forwarded-host'?: string | string[]; host?: string },
 ): ClientAddress {
   const peer = plainIp(remoteAddress);
   const ownProto = encrypted ? 'https' : 'http';
-  if (!isTrusted(trusted, peer)) {
+  if (!trusted.has(peer)) {
     return { ip: peer, forwardedFor: peer, forwardedProto: ownProto, forwardedHost: headers.host };
   }
   const incoming = headers['x-forwarded-for'];
@@ -76,7 +91,7 @@ export function resolveClientAddress(
   let client = peer;
   for (let i = chain.length - 1; i >= 0; i--) {
     client = chain[i]!;
-    if (!isTrusted(trusted, client)) break;
+    if (!trusted.has(client)) break;
   }
   const proto = firstValue(headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
   const host = firstValue(headers['x-forwarded-host'])?.split(',')[0]?.trim();

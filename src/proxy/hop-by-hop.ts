@@ -7,9 +7,13 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding', 'upgrade', 'expect', 'http2-settings',
 ]);
 
+const CONNECTION_OPTIONS_ONLY = /^\s*(?:keep-alive|close)\s*$/i;
+
 /** The lower-cased header names to drop: the fixed list plus every token in the Connection header(s). */
 export function hopByHopNames(connectionHeader: string | string[] | undefined): Set<string> {
   if (connectionHeader === undefined) return HOP_BY_HOP;
+  // The common values name nothing beyond the fixed list: no allocation on the hot path.
+  if (typeof connectionHeader === 'string' && CONNECTION_OPTIONS_ONLY.test(connectionHeader)) return HOP_BY_HOP;
   const names = new Set(HOP_BY_HOP);
   for (const value of Array.isArray(connectionHeader) ? connectionHeader : [connectionHeader]) {
     for (const token of value.split(',')) {

@@ -39,12 +39,22 @@ export interface IngressDeps {
 export function createIngress(deps: IngressDeps) {
   const { metrics, logger } = deps;
   let inFlight = 0;
+  // Labelled children are looked up once per label set, not hashed on every request (labels are bounded).
+  const counters = new Map<string, { inc(): void }>();
+  const histograms = new Map<string, { observe(v: number): void }>();
 
   function finish(req: IncomingMessage, res: ServerResponse, started: number, route: { name: string }): void {
     inFlight--;
     metrics.inFlight.set(inFlight);
-    metrics.httpRequests.inc({ route: route.name, method: methodLabel(req.method), code: String(res.statusCode) });
-    metrics.httpDuration.observe({ route: route.name }, (performance.now() - started) / 1000);
+    const method = methodLabel(req.method);
+    const code = res.statusCode;
+    const key = `${route.name} ${method} ${code}`;
+    let counter = counters.get(key);
+    if (counter === undefined) counters.set(key, (counter = metrics.httpRequests.labels(route.name, method, String(code))));
+    counter.inc();
+    let histogram = histograms.get(route.name);
+    if (histogram === undefined) histograms.set(route.name, (histogram = metrics.httpDuration.labels(route.name)));
+    histogram.observe((performance.now() - started) / 1000);
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,7 +1,6 @@
-import type { BlockList } from 'node:net';
 import type { GatehouseConfig } from '../config/index.js';
 import { compileRouteTable, type RouteTable } from '../routing/index.js';
-import { compileTrustedProxies } from '../proxy/client-address.js';
+import { compileTrustedProxies, type TrustedProxies } from '../proxy/client-address.js';
 import { identityHeaderMatcher } from '../proxy/identity-headers.js';
 import { ownCookieMatcher, type HeaderPolicy } from '../proxy/upstream-headers.js';
 import { openUpstream, sameUpstream, type Upstream } from '../proxy/upstream-pool.js';
@@ -14,7 +13,7 @@ export interface RuntimeTable {
   readonly config: GatehouseConfig;
   readonly routes: RouteTable;
   readonly upstreams: ReadonlyMap<string, Upstream>;
-  readonly trustedProxies: BlockList;
+  readonly trustedProxies: TrustedProxies;
   readonly headerPolicy: HeaderPolicy;
 }
 

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store, User } from '../store/store.js';
@@ -31,6 +32,11 @@ export class SessionService {
   readonly #deps: SessionServiceDeps;
   readonly #now: () => number;
   readonly #loading = new Map<string, Promise<CachedSession | undefined>>();
+  /**
+   * Tokens already proven ours (MAC checked) and mapped to their session id, so a cache hit costs a map lookup,
+   * not an HMAC and a SHA-256. Only tokens of sessions that validated are remembered: garbage cannot fill it.
+   */
+  readonly #proven: LRUCache<string, string>;
 
   constructor(deps: SessionServiceDeps) {
     this.#deps = deps;
@@ -39,6 +45,7 @@ export class SessionService {
     this.cache = new SessionCache({
       maxEntries: c.max_entries, ttlMs: c.ttl, negativeMaxEntries: c.negative_max_entries, negativeTtlMs: c.negative_ttl, metrics: deps.metrics,
     });
+    this.#proven = new LRUCache<string, string>({ max: c.max_entries, ttl: c.ttl });
   }
 
   /** Starts a session for a user: always a fresh token (no fixation), stored as its hash. */
@@ -66,12 +73,16 @@ export class SessionService {
    */
   async validate(token: string): Promise<CachedSession | undefined> {
     const { metrics } = this.#deps;
-    const verified = verifyToken(token, this.#deps.keys.verifying);
-    if (!verified.ok) {
-      metrics.sessionTokensRejected.inc({ reason: verified.reason });
-      return undefined;
+    let id = this.#proven.get(token);
+    const proven = id !== undefined;
+    if (id === undefined) {
+      const verified = verifyToken(token, this.#deps.keys.verifying);
+      if (!verified.ok) {
+        metrics.sessionTokensRejected.inc({ reason: verified.reason });
+        return undefined;
+      }
+      id = verified.sessionId;
     }
-    const id = verified.sessionId;
     if (this.cache.isKnownUnknown(id)) {
       metrics.sessionTokensRejected.inc({ reason: 'unknown' });
       return undefined;
@@ -91,6 +102,7 @@ export class SessionService {
       this.cache.evictSession(id);
       return undefined;
     }
+    if (!proven) this.#proven.set(token, id);
     entry.idleExpiresAt = Math.min(now + this.#deps.config.idle_timeout, entry.expiresAt);
     this.#deps.onActivity?.(entry.userId, id, now, entry.idleExpiresAt);
     return entry;
