@@ -22,11 +22,21 @@ const PREFIXES = [
 export function identityHeaderMatcher(configuredPrefix: string): (name: string) => boolean {
   const own = configuredPrefix.toLowerCase().replaceAll('_', '-');
   const prefixes = PREFIXES.includes(own) ? PREFIXES : [...PREFIXES, own];
-  return (name: string) => {
+  const judge = (name: string): boolean => {
     const n = name.toLowerCase().replaceAll('_', '-');
     if (EXACT.has(n)) return true;
     for (const p of prefixes) if (n.startsWith(p)) return true;
     return false;
+  };
+  // Header names repeat from request to request: remember the verdict per spelling (bounded: clients choose names).
+  const memo = new Map<string, boolean>();
+  return (name: string) => {
+    let verdict = memo.get(name);
+    if (verdict === undefined) {
+      verdict = judge(name);
+      if (memo.size < 2048) memo.set(name, verdict);
+    }
+    return verdict;
   };
 }
 

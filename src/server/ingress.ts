@@ -39,6 +39,15 @@ export interface IngressDeps {
 export function createIngress(deps: IngressDeps) {
   const { metrics, logger } = deps;
   let inFlight = 0;
+  // Identity headers are derived once per identity object (the resolver keeps one per cached session).
+  const identityHeaderCache = new WeakMap<Identity, { prefix: string; headers: [string, string][] }>();
+  const identityHeadersFor = (prefix: string, identity: Identity): [string, string][] => {
+    const cached = identityHeaderCache.get(identity);
+    if (cached !== undefined && cached.prefix === prefix) return cached.headers;
+    const headers = identityHeaders(prefix, identity);
+    identityHeaderCache.set(identity, { prefix, headers });
+    return headers;
+  };
   // Labelled children are looked up once per label set, not hashed on every request (labels are bounded).
   const counters = new Map<string, { inc(): void }>();
   const histograms = new Map<string, { observe(v: number): void }>();
@@ -104,7 +113,7 @@ export function createIngress(deps: IngressDeps) {
       if (!admit(req, res, route.config.policy, identity, pathAndQuery)) return;
       const upstream = table.upstreams.get(route.config.upstream!)!;
       const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.headerPolicy, client,
-        identity ? identityHeaders(table.config.server.identity_header_prefix, identity) : [], false);
+        identity ? identityHeadersFor(table.config.server.identity_header_prefix, identity) : [], false);
       const outcome = await forwardHttp(req, res, upstream, pathAndQuery, headers);
       if (!outcome.ok && outcome.reason !== 'client_gone') {
         metrics.upstreamErrors.inc({ upstream: upstream.name, reason: outcome.reason });
@@ -177,7 +186,7 @@ export function createIngress(deps: IngressDeps) {
         else {
           const upstream = table.upstreams.get(route.config.upstream!)!;
           const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.headerPolicy, client,
-            identity ? identityHeaders(table.config.server.identity_header_prefix, identity) : [], true);
+            identity ? identityHeadersFor(table.config.server.identity_header_prefix, identity) : [], true);
           const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
           const outcome = await forwardUpgrade(req, socket, head, upstream, pathAndQuery, headers);
           if (!outcome.ok) {
