@@ -201,6 +201,11 @@ export interface MembershipsRepo {
   listForUser(userId: string, options?: PageOptions): Promise<Page<Membership>>;
   /** How many members hold `role` (so the last owner cannot leave). */
   countByRole(orgId: string, role: MemberRole): Promise<number>;
+  /**
+   * The user's memberships of *approved* organizations as `{slug, role}`, by slug, at most `limit`: what a session
+   * carries into policies and X-Auth-Orgs. One query, however many pending organizations the user asked for.
+   */
+  listApprovedForUser(userId: string, limit: number): Promise<{ slug: string; role: MemberRole }[]>;
 }
 
 // ---- webhooks and their delivery outbox --------------------------------------------------------------------

@@ -354,6 +354,24 @@ export function storeContract(name: string, makeDatabase: () => Promise<TestData
       assert.equal((await store.loginAttempts.get([k2], 60_000, t0)).get(k2), 0);
     });
 
+    test('memberships: listApprovedForUser is the approved organizations only, by slug, bounded', async () => {
+      const user = await newUser();
+      const tag = randomUUID().slice(0, 6);
+      const make = async (slug: string, status: 'approved' | 'pending' | 'suspended', role: 'owner' | 'member') => {
+        const org = await store.orgs.create({ slug: `${slug}-${tag}`, name: slug });
+        if (status !== 'pending') await store.orgs.setStatus(org.id, status, null);
+        await store.memberships.add({ orgId: org.id, userId: user.id, role });
+      };
+      await make('zeta', 'approved', 'member');
+      await make('alpha', 'approved', 'owner');
+      await make('beta', 'pending', 'owner');
+      await make('gamma', 'suspended', 'member');
+      assert.deepEqual(await store.memberships.listApprovedForUser(user.id, 10), [
+        { slug: `alpha-${tag}`, role: 'owner' }, { slug: `zeta-${tag}`, role: 'member' },
+      ]);
+      assert.equal((await store.memberships.listApprovedForUser(user.id, 1)).length, 1);
+    });
+
     test('webhooks: deactivate is won by exactly one of several concurrent callers', async () => {
       const org = await store.orgs.create({ slug: `w-${randomUUID().slice(0, 8)}`, name: 'W' });
       const hook = await store.webhooks.create({ orgId: org.id, url: 'https://example.com/h', secret: 's', events: ['*'] });

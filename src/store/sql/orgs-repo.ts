@@ -134,6 +134,14 @@ export function membershipsRepo(ctx: RepoContext): MembershipsRepo {
       );
       return toPage(rows.map(rowToMembership), limit, (m) => [m.createdAt.getTime(), m.orgId]);
     },
+    async listApprovedForUser(userId: string, limit: number): Promise<{ slug: string; role: MemberRole }[]> {
+      const rows = await q.all(
+        `SELECT o.slug AS slug, m.role AS role FROM memberships m JOIN organizations o ON o.id = m.org_id
+          WHERE m.user_id = ? AND o.status = ? ORDER BY o.slug LIMIT ?`,
+        [userId, 'approved', limit],
+      );
+      return rows.map((r) => ({ slug: String(r.slug), role: String(r.role) as MemberRole }));
+    },
     async countByRole(orgId: string, role: MemberRole): Promise<number> {
       const rows = await q.all('SELECT COUNT(*) AS n FROM memberships WHERE org_id = ? AND role = ?', [orgId, role]);
       return Number(rows[0]?.n ?? 0);
