@@ -23,6 +23,7 @@ const { values } = parseArgs({ options: {
 const driver = values.driver as 'postgres' | 'mysql';
 const seconds = Number(values.seconds);
 const userCount = Number(values.users);
+const SETTLE_MS = 1500;
 const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
 
 /** Transactions the database has committed for one database: every autocommit statement counts as one. */
@@ -99,9 +100,10 @@ try {
     tokens.push((await res.body.json() as { token: string }).token);
   }
   // Idle baseline: what three replicas cost the database with no traffic at all (change-feed polls).
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   const idle0 = await databaseStatements(db);
-  await new Promise((r) => setTimeout(r, 5000));
-  const idlePerSecond = (await databaseStatements(db) - idle0) / 5;
+  await new Promise((r) => setTimeout(r, 10_000));
+  const idlePerSecond = (await databaseStatements(db) - idle0) / 10;
 
   const pools = replicas.map((r) => new Pool(`http://127.0.0.1:${r.port}`, { connections: Number(values.connections) }));
   const before = await databaseStatements(db);
@@ -120,17 +122,20 @@ try {
     }
   }));
   const elapsed = seconds;
+  // PostgreSQL's statistics reach pg_stat_database up to a second late: let them settle, and count that second as idle.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = await databaseStatements(db);
   const metricsAfter = await Promise.all(replicas.map(async (r) => (await request(`http://127.0.0.1:${r.adminPort}/metrics`)).body.text()));
   const hits = metricsAfter.reduce((n, t, i) => n + metric(t, 'gatehouse_session_cache_hits_total') - metric(metricsBefore[i]!, 'gatehouse_session_cache_hits_total'), 0);
   const misses = metricsAfter.reduce((n, t, i) => n + metric(t, 'gatehouse_session_cache_misses_total') - metric(metricsBefore[i]!, 'gatehouse_session_cache_misses_total'), 0);
   const statements = after - before;
-  const pollStatements = idlePerSecond * elapsed;
+  const pollStatements = idlePerSecond * (elapsed + SETTLE_MS / 1000);
 
   // Fan-out: revoke sessions on replica A, measure when B and C refuse them, and the database's extra work.
   const fanout: number[] = [];
   const revokeBefore = await databaseStatements(db);
   const revocations = 20;
+  const revokeStarted = performance.now();
   for (let i = 0; i < revocations; i++) {
     const token = tokens[i]!;
     await request(`http://127.0.0.1:${replicas[0]!.port}/.gatehouse/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.body.dump());
@@ -142,7 +147,9 @@ try {
     }
     fanout.push(Date.now() - t0);
   }
-  const revokeStatements = await databaseStatements(db) - revokeBefore;
+  const revokeSeconds = (performance.now() - revokeStarted) / 1000;
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const revokeStatements = await databaseStatements(db) - revokeBefore - idlePerSecond * (revokeSeconds + SETTLE_MS / 1000);
   fanout.sort((x, y) => x - y);
   const report = {
     driver, machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
@@ -155,6 +162,7 @@ try {
     statementsPerProxiedRequest: Number(((statements - pollStatements) / Math.max(1, done)).toFixed(5)),
     revocationFanoutMs: { median: fanout[Math.floor(fanout.length / 2)], max: fanout.at(-1) },
     statementsPerRevocation: Number((revokeStatements / revocations).toFixed(1)),
+    note: 'statements = committed transactions (PostgreSQL pg_stat_database) or Com_select+insert+update+delete (MySQL, server-wide); per request and per revocation net of the idle rate (change-feed polls, actors)',
   };
   console.log(JSON.stringify(report, null, 2));
   for (const p of pools) await p.close();
