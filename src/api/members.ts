@@ -87,6 +87,7 @@ async function changeRole(call: ApiCall): Promise<ApiResult> {
   }
   if (member.role === role) return { status: 200, body: memberView(member, user) };
   const updated = await call.deps.store.transaction(async (tx) => {
+    await tx.memberships.lockOwners(org.id);
     const m = await tx.memberships.setRole(org.id, member.userId, role);
     await keepAnOwner(tx, org.id);
     await enqueueEvent(tx, org, 'member.role_changed', { user: { id: member.userId, email: user?.email ?? null }, role, previous_role: member.role });
@@ -109,6 +110,7 @@ async function removeMember(call: ApiCall): Promise<ApiResult> {
   await call.body([]);
   if (!self && member.role === 'owner' && membership!.role !== 'owner') throw forbidden('only an owner may remove an owner');
   await call.deps.store.transaction(async (tx) => {
+    await tx.memberships.lockOwners(org.id);
     await tx.memberships.remove(org.id, member.userId);
     await keepAnOwner(tx, org.id);
     await enqueueEvent(tx, org, 'member.removed', { user: { id: member.userId, email: user?.email ?? null }, role: member.role });

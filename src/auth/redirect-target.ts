@@ -22,7 +22,9 @@ export function safeRedirectTarget(rd: string | null | undefined, publicUrl: str
       return fallback;
     }
     if (resolved.origin !== site.origin) return fallback;
-    return resolved.pathname + resolved.search + resolved.hash;
+    // Dot segments are resolved by the parser: "/.//evil.com" comes out as "//evil.com", protocol-relative.
+    const target = resolved.pathname + resolved.search + resolved.hash;
+    return target.startsWith('//') ? fallback : target;
   }
   let url: URL;
   try {

@@ -2,8 +2,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { hopByHopNames } from './hop-by-hop.js';
 import type { ClientAddress } from './client-address.js';
 
-/** Headers Gatehouse sets itself on the way upstream; any incoming copy is dropped first. */
-const SET_BY_GATEHOUSE = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip']);
+/**
+ * Headers dropped from every request before it is forwarded: the forwarding headers Gatehouse sets itself, and
+ * the ones that some frameworks believe about the request's URL, method, scheme or client (X-Original-URL and
+ * X-HTTP-Method-Override would let a request judged as `GET /public/x` act as `DELETE /admin/users` on IIS,
+ * Symfony, Zend or Express method-override stacks). Compared with "_" read as "-".
+ */
+const SET_BY_GATEHOUSE = new Set([
+  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip',
+  'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-forwarded-server', 'x-url-scheme',
+  'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-http-method-override', 'x-http-method', 'x-method-override',
+  'true-client-ip', 'x-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'fastly-client-ip',
+]);
 
 /** What decides which incoming headers go upstream; built once per config snapshot. */
 export interface HeaderPolicy {

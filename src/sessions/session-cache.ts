@@ -24,6 +24,11 @@ export class SessionCache {
   readonly #positive: LRUCache<string, CachedSession>;
   readonly #negative: LRUCache<string, true>;
   readonly #byUser = new Map<string, Set<string>>();
+  /**
+   * Per-user eviction counters: a store read that started before a role change or a disable must not put its
+   * (older) answer into the cache after the eviction. Bounded; a counter that fell out means "no recent eviction".
+   */
+  readonly #generations = new LRUCache<string, number>({ max: 10_000 });
   readonly #metrics: Metrics;
 
   constructor(options: { maxEntries: number; ttlMs: number; negativeMaxEntries: number; negativeTtlMs: number; metrics: Metrics }) {
@@ -49,8 +54,22 @@ export class SessionCache {
     return this.#positive.get(sessionId);
   }
 
+  /** The user's eviction counter, taken before a store read and handed back to `setIfCurrent`. */
+  generation(userId: string): number {
+    return this.#generations.get(userId) ?? 0;
+  }
+
+  /**
+   * Caches a freshly read session unless it was revoked (remembered as unknown) or its user evicted while the read
+   * was in flight: then the read's answer is already stale and the next request must read again.
+   */
+  setIfCurrent(entry: CachedSession, generationBefore: number): boolean {
+    if (this.#negative.has(entry.sessionId) || this.generation(entry.userId) !== generationBefore) return false;
+    this.set(entry);
+    return true;
+  }
+
   set(entry: CachedSession): void {
-    this.#negative.delete(entry.sessionId);
     this.#positive.set(entry.sessionId, entry);
     let ids = this.#byUser.get(entry.userId);
     if (!ids) this.#byUser.set(entry.userId, (ids = new Set()));
@@ -74,6 +93,7 @@ export class SessionCache {
 
   /** Drops every cached session of a user (roles changed, disabled, logged out everywhere). */
   evictUser(userId: string): void {
+    this.#generations.set(userId, this.generation(userId) + 1);
     const ids = this.#byUser.get(userId);
     if (ids) for (const id of [...ids]) this.#positive.delete(id);
     this.#metrics.sessionCacheEntries.set(this.#positive.size);

@@ -117,7 +117,7 @@ export class SessionService {
     return pending;
   }
 
-  async #read(id: string, now: number): Promise<CachedSession | undefined> {
+  async #read(id: string, now: number, retried = false): Promise<CachedSession | undefined> {
     const { store, metrics } = this.#deps;
     const session = await store.sessions.get(id);
     if (!session) {
@@ -135,6 +135,7 @@ export class SessionService {
       this.cache.rememberUnknown(id);
       return undefined;
     }
+    const generation = this.cache.generation(session.userId);
     const user = await store.users.get(session.userId);
     if (!user || user.disabled) {
       metrics.sessionTokensRejected.inc({ reason: 'disabled' });
@@ -145,8 +146,11 @@ export class SessionService {
       orgs: this.#deps.loadOrgs ? await this.#deps.loadOrgs(user.id) : [],
       expiresAt: session.expiresAt.getTime(), idleExpiresAt: session.idleExpiresAt.getTime(),
     };
-    this.cache.set(entry);
-    return entry;
+    if (this.cache.setIfCurrent(entry, generation)) return entry;
+    // Revoked while we read: refuse. The user changed while we read (roles, disabled, memberships): read again,
+    // once, so this request is judged on the new state and the cache never holds the old one.
+    if (this.cache.isKnownUnknown(id) || retried) return undefined;
+    return this.#read(id, now, true);
   }
 
   /** Ends one session here and in the store. */

@@ -206,6 +206,11 @@ export interface MembershipsRepo {
    * carries into policies and X-Auth-Orgs. One query, however many pending organizations the user asked for.
    */
   listApprovedForUser(userId: string, limit: number): Promise<{ slug: string; role: MemberRole }[]>;
+  /**
+   * Inside a transaction: the organization's owners, locked until commit, so two concurrent changes cannot each
+   * count the other's owner and leave none (call it before changing or removing an owner).
+   */
+  lockOwners(orgId: string): Promise<string[]>;
 }
 
 // ---- webhooks and their delivery outbox --------------------------------------------------------------------

@@ -154,6 +154,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
       ['https://evil.com/', '/'], ['http://evil.com', '/'], ['https:evil.com', '/'], ['javascript:alert(1)', '/'],
       ['https://127.0.0.1@evil.com/', '/'], ['https://evil.com\\@127.0.0.1/', '/'], ['//127.0.0.1@evil.com', '/'],
       ['/%0d%0aLocation:%20https://evil.com', '/'], ['data:text/html,hi', '/'], [' https://evil.com', '/'],
+      ['/.//evil.com', '/'], ['/%2e//evil.com', '/'], ['/a/..//evil.com', '/'], ['/..//evil.com', '/'],
       ['http://127.0.0.1/ok', 'http://127.0.0.1/ok'],
     ];
     for (const [rd, expected] of cases) {

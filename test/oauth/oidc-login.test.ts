@@ -370,7 +370,9 @@ await describeEachDriver('oauth login', (_driver, makeDatabase) => {
   // ---- accounts: find by (provider, subject), link by verified email only when allowed -------------------------
 
   test('an existing local account is never taken over by email unless the provider links by verified email', async () => {
-    const local = await world.gh.store.users.create({ email: 'local-user@example.com', name: 'Local', passwordHash: null, roles: ['billing'] });
+    // A password someone set before the email's owner ever signed in (pre-account takeover: anyone may register).
+    const local = await world.gh.store.users.create({ email: 'local-user@example.com', name: 'Local', passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', roles: ['billing'] });
+    const squatter = await world.gh.auth.sessions.create(local, {});
     assertFailure(await login(world, new OAuthAgent(), 'corp', 'linker'), 'account_conflict', 409);
     assert.deepEqual(await world.gh.store.identities.listForUser(local.id), [], 'no link made');
     const agent = new OAuthAgent();
@@ -379,6 +381,8 @@ await describeEachDriver('oauth login', (_driver, makeDatabase) => {
     await agent.get(`${world.base}/private/me`);
     assert.equal(lastUpstreamHeaders(world)['x-auth-user-id'], local.id, 'logged in as the existing account');
     assert.deepEqual((await world.gh.store.identities.listForUser(local.id)).map((l) => `${l.provider}:${l.subject}`), ['linking:linker']);
+    assert.equal((await world.gh.store.users.get(local.id))!.passwordHash, null, 'the pre-existing password no longer opens the account');
+    assert.notEqual((await world.gh.store.sessions.get(squatter.sessionId))!.revokedAt, null, 'sessions from before the link are ended');
     // Later logins find the user by (provider, subject), even when the provider reports another email.
     world.idp.accounts.set('linker', { ...world.idp.accounts.get('linker')!, email: 'renamed@example.com' });
     try {

@@ -372,6 +372,21 @@ export function storeContract(name: string, makeDatabase: () => Promise<TestData
       assert.equal((await store.memberships.listApprovedForUser(user.id, 1)).length, 1);
     });
 
+    test('memberships: two owners demoting each other at once cannot leave the organization without an owner', async () => {
+      const org = await store.orgs.create({ slug: `lock-${randomUUID().slice(0, 8)}`, name: 'Lock' });
+      const [a, b] = [await newUser(), await newUser()];
+      await store.memberships.add({ orgId: org.id, userId: a.id, role: 'owner' });
+      await store.memberships.add({ orgId: org.id, userId: b.id, role: 'owner' });
+      const demote = (who: string) => store.transaction(async (tx) => {
+        await tx.memberships.lockOwners(org.id);
+        await tx.memberships.setRole(org.id, who, 'admin');
+        if (await tx.memberships.countByRole(org.id, 'owner') === 0) throw new Error('last owner');
+      });
+      const results = await Promise.allSettled([demote(a.id), demote(b.id)]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one demotion wins');
+      assert.equal(await store.memberships.countByRole(org.id, 'owner'), 1);
+    });
+
     test('webhooks: deactivate is won by exactly one of several concurrent callers', async () => {
       const org = await store.orgs.create({ slug: `w-${randomUUID().slice(0, 8)}`, name: 'W' });
       const hook = await store.webhooks.create({ orgId: org.id, url: 'https://example.com/h', secret: 's', events: ['*'] });

@@ -53,8 +53,15 @@ async function resolve(store: Store, config: OAuthProviderConfig, profile: Exter
     if (!config.link_by_verified_email || !profile.emailVerified) {
       throw new OAuthFailure('account_conflict', `email ${email} belongs to user ${byEmail.id}; link_by_verified_email is off`);
     }
-    await store.identities.link({ provider: config.id, subject: profile.subject, userId: byEmail.id, email });
-    return { user: byEmail, outcome: 'linked_by_email' };
+    // Pre-account takeover: anyone could have registered this email with a password of their choosing before
+    // its owner first signed in through the provider. The provider has just proved the email is this person's, so
+    // the link ends every session of the account and drops its password: only the verified owner keeps access.
+    const linked = await store.transaction(async (tx) => {
+      await tx.identities.link({ provider: config.id, subject: profile.subject, userId: byEmail.id, email });
+      if (byEmail.passwordHash !== null) await tx.sessions.revokeForUser(byEmail.id);
+      return byEmail.passwordHash !== null ? tx.users.update(byEmail.id, { passwordHash: null }) : byEmail;
+    });
+    return { user: linked, outcome: 'linked_by_email' };
   }
   try {
     const user = await store.transaction(async (tx) => {

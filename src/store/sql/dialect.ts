@@ -11,6 +11,8 @@ export interface Dialect {
   forUpdateSkipLocked: string;
   /** Upsert clause for the login-attempt counter (see settings-repo.ts). */
   upsertFailures: string;
+  /** Row locks for a read that a check inside the same transaction depends on; empty on SQLite (one writer). */
+  forUpdate: string;
   /** Statement that wakes listening replicas at commit (PostgreSQL NOTIFY); null where replicas poll. */
   notifyChange: string | null;
 }
@@ -31,6 +33,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
       return {
         insertIgnore: (t, c, n) => `INSERT OR IGNORE INTO ${t} (${c.join(', ')}) VALUES ${valuesList(c.length, n)}`,
         forUpdateSkipLocked: '',
+        forUpdate: '',
         upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
         notifyChange: null,
       };
@@ -38,6 +41,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
       return {
         insertIgnore: (t, c, n) => `INSERT INTO ${t} (${c.join(', ')}) VALUES ${valuesList(c.length, n)} ON CONFLICT DO NOTHING`,
         forUpdateSkipLocked: 'FOR UPDATE SKIP LOCKED',
+        forUpdate: 'FOR UPDATE',
         upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
         notifyChange: "SELECT pg_notify('gatehouse_changes', '')",
       };
@@ -47,6 +51,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
         // id = id would count duplicates as affected under CLIENT_FOUND_ROWS.
         insertIgnore: (t, c, n) => `INSERT IGNORE INTO ${t} (${c.join(', ')}) VALUES ${valuesList(c.length, n)}`,
         forUpdateSkipLocked: 'FOR UPDATE SKIP LOCKED',
+        forUpdate: 'FOR UPDATE',
         // MySQL evaluates the assignments left to right: failures is computed from the old window_start first.
         upsertFailures: `ON DUPLICATE KEY UPDATE failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
         notifyChange: null,

@@ -142,6 +142,10 @@ export function membershipsRepo(ctx: RepoContext): MembershipsRepo {
       );
       return rows.map((r) => ({ slug: String(r.slug), role: String(r.role) as MemberRole }));
     },
+    async lockOwners(orgId: string): Promise<string[]> {
+      const rows = await q.all(`SELECT user_id FROM memberships WHERE org_id = ? AND role = ? ${ctx.dialect.forUpdate}`, [orgId, 'owner']);
+      return rows.map((r) => String(r.user_id));
+    },
     async countByRole(orgId: string, role: MemberRole): Promise<number> {
       const rows = await q.all('SELECT COUNT(*) AS n FROM memberships WHERE org_id = ? AND role = ?', [orgId, role]);
       return Number(rows[0]?.n ?? 0);
