@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { methodLabel, type Metrics } from '../metrics/metrics.js';
-import { normalizeHost, normalizePath } from '../routing/index.js';
+import { normalizeHost, normalizePath, type CompiledRoute } from '../routing/index.js';
 import { decide, needsIdentity } from '../policy/decide.js';
 import type { Identity, IdentityResolver } from '../policy/identity.js';
 import { resolveClientAddress, type ClientAddress } from '../proxy/client-address.js';
@@ -52,18 +52,45 @@ export function createIngress(deps: IngressDeps) {
   const counters = new Map<string, { inc(): void }>();
   const histograms = new Map<string, { observe(v: number): void }>();
 
+  function record(routeName: string, method: string | undefined, code: number, started: number): void {
+    const methodName = methodLabel(method);
+    const key = `${routeName} ${methodName} ${code}`;
+    let counter = counters.get(key);
+    if (counter === undefined) counters.set(key, (counter = metrics.httpRequests.labels(routeName, methodName, String(code))));
+    counter.inc();
+    let histogram = histograms.get(routeName);
+    if (histogram === undefined) histograms.set(routeName, (histogram = metrics.httpDuration.labels(routeName)));
+    histogram.observe((performance.now() - started) / 1000);
+  }
+
   function finish(req: IncomingMessage, res: ServerResponse, started: number, route: { name: string }): void {
     inFlight--;
     metrics.inFlight.set(inFlight);
-    const method = methodLabel(req.method);
-    const code = res.statusCode;
-    const key = `${route.name} ${method} ${code}`;
-    let counter = counters.get(key);
-    if (counter === undefined) counters.set(key, (counter = metrics.httpRequests.labels(route.name, method, String(code))));
-    counter.inc();
-    let histogram = histograms.get(route.name);
-    if (histogram === undefined) histograms.set(route.name, (histogram = metrics.httpDuration.labels(route.name)));
-    histogram.observe((performance.now() - started) / 1000);
+    record(route.name, req.method, res.statusCode, started);
+  }
+
+  /**
+   * The steps every request and every Upgrade share, in order: client address, path normalisation, Host checks,
+   * reserved paths, route match. One place, so the two entry points cannot drift apart.
+   */
+  function judge(req: IncomingMessage, table: RuntimeTable): Judgement {
+    const client = resolveClientAddress(table.trustedProxies, req.socket.remoteAddress, isEncrypted(req), req.headers);
+    const target = normalizePath(req.url ?? '');
+    if (!target.ok) return { kind: 'refused', label: '_invalid', error: new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`) };
+    // RFC 9112 §3.2.2: for an absolute-form target, its authority is the host, whatever the Host header says.
+    const host = target.authority ?? req.headers.host;
+    if (host !== undefined && normalizeHost(host) === undefined) {
+      return { kind: 'refused', label: '_invalid', error: new GatehouseError('GATE_ERR_BAD_REQUEST', 'bad Host header') };
+    }
+    // The upstream gets the Host header; refuse a target whose authority says otherwise, so both judge one host.
+    if (target.authority !== undefined && normalizeHost(target.authority) !== normalizeHost(req.headers.host)) {
+      return { kind: 'refused', label: '_invalid', error: new GatehouseError('GATE_ERR_BAD_REQUEST', 'the request target names another host than the Host header') };
+    }
+    if (isReservedPath(target.matchPath)) return { kind: 'reserved', client, path: target.path, query: target.query };
+    const route = table.routes.match(host, target.matchPath, req.method ?? 'GET');
+    if (route === undefined) return { kind: 'refused', label: '_none', error: new GatehouseError('GATE_ERR_NOT_FOUND', 'no route matches this request') };
+    const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
+    return { kind: 'route', client, route, pathAndQuery };
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -79,37 +106,22 @@ export function createIngress(deps: IngressDeps) {
         sendError(req, res, new GatehouseError('GATE_ERR_OVERLOADED'), { 'retry-after': '1' });
         return;
       }
-      const client = resolveClientAddress(table.trustedProxies, req.socket.remoteAddress, isEncrypted(req), req.headers);
-      const target = normalizePath(req.url ?? '');
-      if (!target.ok) {
-        label.name = '_invalid';
-        sendError(req, res, new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`));
-        return;
+      const judged = judge(req, table);
+      if (judged.kind === 'refused') {
+        label.name = judged.label;
+        throw judged.error;
       }
-      // RFC 9112 §3.2.2: for an absolute-form target, its authority is the host, whatever the Host header says.
-      const host = target.authority ?? req.headers.host;
-      if (host !== undefined && normalizeHost(host) === undefined) {
-        label.name = '_invalid';
-        throw new GatehouseError('GATE_ERR_BAD_REQUEST', 'bad Host header');
-      }
-      // The upstream gets the Host header; refuse a target whose authority says otherwise, so both judge one host.
-      if (target.authority !== undefined && normalizeHost(target.authority) !== normalizeHost(req.headers.host)) {
-        label.name = '_invalid';
-        throw new GatehouseError('GATE_ERR_BAD_REQUEST', 'the request target names another host than the Host header');
-      }
-      if (isReservedPath(target.matchPath)) {
+      if (judged.kind === 'reserved') {
         label.name = '_gatehouse';
-        const handler = deps.endpoints.find(req.method ?? 'GET', target.path);
+        const handler = deps.endpoints.find(req.method ?? 'GET', judged.path);
         if (handler === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND');
         if (handler === 'method') throw new GatehouseError('GATE_ERR_METHOD_NOT_ALLOWED');
-        await handler(req, res, { path: target.path, query: new URLSearchParams(target.query), clientIp: client.ip });
+        await handler(req, res, { path: judged.path, query: new URLSearchParams(judged.query), clientIp: judged.client.ip });
         return;
       }
-      const route = table.routes.match(host, target.matchPath, req.method ?? 'GET');
-      if (route === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND', 'no route matches this request');
+      const { client, route, pathAndQuery } = judged;
       label.name = route.name;
       const identity = needsIdentity(route.config.policy) ? await deps.identity.resolve(req, client.ip) : undefined;
-      const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
       if (!admit(req, res, route.config.policy, identity, pathAndQuery)) return;
       const upstream = table.upstreams.get(route.config.upstream!)!;
       const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.headerPolicy, client,
@@ -169,14 +181,15 @@ export function createIngress(deps: IngressDeps) {
     let routeName = '_none';
     let code = 101;
     try {
-      const client: ClientAddress = resolveClientAddress(table.trustedProxies, req.socket.remoteAddress, isEncrypted(req), req.headers);
-      const target = normalizePath(req.url ?? '');
-      const host = target.ok ? target.authority ?? req.headers.host : undefined;
-      const route = target.ok && !isReservedPath(target.matchPath) && (host === undefined || normalizeHost(host) !== undefined)
-        ? table.routes.match(host, target.matchPath, req.method ?? 'GET') : undefined;
-      if (!target.ok) code = writeRawError(socket, new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`));
-      else if (route === undefined) code = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'));
-      else {
+      const judged = judge(req, table);
+      if (judged.kind === 'refused') {
+        routeName = judged.label;
+        code = writeRawError(socket, judged.error);
+      } else if (judged.kind === 'reserved') {
+        routeName = '_gatehouse';
+        code = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'));
+      } else {
+        const { client, route, pathAndQuery } = judged;
         routeName = route.name;
         const identity = needsIdentity(route.config.policy) ? await deps.identity.resolve(req, client.ip) : undefined;
         const decision = decide(route.config.policy, identity);
@@ -187,7 +200,6 @@ export function createIngress(deps: IngressDeps) {
           const upstream = table.upstreams.get(route.config.upstream!)!;
           const headers = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, table.headerPolicy, client,
             identity ? identityHeadersFor(table.config.server.identity_header_prefix, identity) : [], true);
-          const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
           const outcome = await forwardUpgrade(req, socket, head, upstream, pathAndQuery, headers);
           if (!outcome.ok) {
             metrics.upstreamErrors.inc({ upstream: upstream.name, reason: outcome.reason });
@@ -199,12 +211,17 @@ export function createIngress(deps: IngressDeps) {
       logger.error({ err }, 'unexpected error during an upgrade');
       code = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'));
     }
-    metrics.httpRequests.inc({ route: routeName, method: methodLabel(req.method), code: String(code) });
-    metrics.httpDuration.observe({ route: routeName }, (performance.now() - started) / 1000);
+    record(routeName, req.method, code, started);
   }
 
   return { onRequest, onUpgrade, inFlight: () => inFlight };
 }
+
+/** What `judge` concluded about a request before any identity or policy work. */
+type Judgement =
+  | { kind: 'refused'; label: string; error: GatehouseError }
+  | { kind: 'reserved'; client: ClientAddress; path: string; query: string }
+  | { kind: 'route'; client: ClientAddress; route: CompiledRoute; pathAndQuery: string };
 
 function isEncrypted(req: IncomingMessage): boolean {
   return (req.socket as { encrypted?: boolean }).encrypted === true;

@@ -131,8 +131,6 @@ export interface SessionsRepo {
   revokeForUser(userId: string, options?: { exceptId?: string; at?: Date }): Promise<number>;
   /** A user's sessions, newest first, revoked and expired included. */
   listForUser(userId: string, options?: PageOptions): Promise<Page<Session>>;
-  /** Sessions revoked at or after `since`, oldest first: how replicas learn to drop cached sessions. */
-  listRevokedSince(since: Date, limit?: number): Promise<{ id: string; revokedAt: Date }[]>;
   /** Deletes sessions whose absolute or idle expiry is at or before `now`; returns how many. */
   deleteExpired(now: Date): Promise<number>;
   /** Applies a batch of last-seen updates (users and sessions) in one transaction; times never move backwards. */

@@ -3,7 +3,7 @@ import { afterCursor, pageLimit, toPage } from '../cursor.js';
 import type { LastSeenUpdate, NewSession, Page, PageOptions, Session, SessionsRepo } from '../store.js';
 import type { SqlValue } from './queryable.js';
 import type { RepoContext } from './repo-context.js';
-import { ms, rowToSession, toDate } from './rows.js';
+import { ms, rowToSession } from './rows.js';
 import { recordChange } from './changes-repo.js';
 
 // Each statement moves a time forward only, so a late, out-of-order batch from the debouncer cannot undo a newer one.
@@ -68,13 +68,6 @@ export function sessionsRepo(ctx: RepoContext): SessionsRepo {
         [userId, ...after.params, limit + 1],
       );
       return toPage(rows.map(rowToSession), limit, (s) => [s.createdAt.getTime(), s.id]);
-    },
-    async listRevokedSince(since: Date, limit = 1000): Promise<{ id: string; revokedAt: Date }[]> {
-      const rows = await q.all(
-        'SELECT id, revoked_at FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at, id LIMIT ?',
-        [ms(since), Math.max(1, Math.trunc(limit))],
-      );
-      return rows.map((r) => ({ id: String(r.id), revokedAt: toDate(r.revoked_at) }));
     },
     async deleteExpired(now: Date): Promise<number> {
       const t = ms(now);
