@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConflictError, GatehouseError } from '../../errors/index.js';
 import type { EndpointContext } from '../../server/endpoint-router.js';
-import { sendJson } from '../../server/respond.js';
 import type { AuthDeps } from '../auth-deps.js';
-import type { Identity } from '../../policy/identity.js';
 import { readParsedBody, stringField } from '../request-body.js';
 import { checkNewPassword } from '../passwords/password-policy.js';
 import { checkEmail, checkDisplayName } from './account-fields.js';
@@ -31,14 +29,5 @@ export function registerEndpoint(deps: AuthDeps) {
     }
     deps.audit.record({ actor: user.id, org: null, action: 'user.registered', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { method: 'password' } });
     await startSession(deps, req, res, ctx, user, body, null, 'password', 'local', 201);
-  };
-}
-
-/** GET /.gatehouse/me: who the session belongs to, or 401. */
-export function meEndpoint(resolve: (req: IncomingMessage) => Promise<Identity | undefined>) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const identity = await resolve(req);
-    if (!identity) throw new GatehouseError('GATE_ERR_UNAUTHENTICATED');
-    sendJson(res, 200, { user: { id: identity.userId, email: identity.email, name: identity.name, roles: [...identity.roles], orgs: identity.orgs.map((o) => ({ slug: o.slug, role: o.role })) } });
   };
 }
