@@ -15,6 +15,8 @@ export interface SessionSweeperOptions {
   /** `auth.throttle.window` in ms: windows older than this are pruned. */
   loginAttemptWindowMs: number;
   logger: Logger;
+  /** Other expired rows to delete on the same beat (account tokens, sent mail): each returns how many it removed. */
+  extra?: readonly { name: string; run(now: Date): Promise<number> }[];
   /** Epoch ms (default Date.now). */
   clock?: () => number;
 }
@@ -51,6 +53,14 @@ export function createSessionSweeper(options: SessionSweeperOptions): SessionSwe
       result.loginAttempts = await store.loginAttempts.prune(loginAttemptWindowMs, now);
     } catch (err) {
       logger.warn({ err }, 'login-attempt prune failed; will retry at the next interval');
+    }
+    for (const job of options.extra ?? []) {
+      try {
+        const n = await job.run(now);
+        if (n > 0) logger.info({ removed: n, what: job.name }, 'swept expired rows');
+      } catch (err) {
+        logger.warn({ err, what: job.name }, 'sweep failed; will retry at the next interval');
+      }
     }
     const level = result.sessions > 0 || result.loginAttempts > 0 ? 'info' : 'debug';
     logger[level]({ expiredSessions: result.sessions, loginAttemptWindows: result.loginAttempts }, 'swept expired sessions');

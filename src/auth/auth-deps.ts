@@ -6,6 +6,8 @@ import type { SessionService } from '../sessions/session-service.js';
 import type { CookieOptions } from '../sessions/cookie.js';
 import type { CsrfGuard } from './csrf.js';
 import type { LoginThrottle } from './login-throttle.js';
+import type { PageRenderer } from '../pages/page-renderer.js';
+import type { SelfService } from '../accounts/install-accounts.js';
 
 /** What the login endpoints need from the password hash pool (auth/passwords). */
 export interface PasswordHasher {
@@ -39,6 +41,10 @@ export interface AuthDeps {
   readonly logger: Logger;
   readonly cookieName: string;
   readonly cookie: CookieOptions;
+  /** Gatehouse's own pages (templates, brand). */
+  readonly pages: PageRenderer;
+  /** Mail, sealed secrets and the registration hooks of the account flows (src/accounts). */
+  readonly selfService: SelfService;
   /** Login buttons for OAuth providers (filled by auth/oauth once providers exist). */
   readonly providers: readonly { readonly id: string; readonly label: string }[];
 }

@@ -11,6 +11,11 @@ export const authSchema = z.strictObject({
     /** `open` lets anyone create an account with POST /.gatehouse/register; `closed` leaves it to the CLI. */
     registration: z.enum(['open', 'closed']).default('closed'),
     password_min_length: z.number().int().min(8, 'expected at least 8 (OWASP ASVS 2.1.1)').max(128).default(8),
+    /**
+     * New accounts get a verification link; until it is used they may sign in, but upstreams see
+     * X-Auth-Email-Verified: false and `verified_email` policies refuse them. Default: on when registration is open.
+     */
+    require_verified_email: z.boolean().optional(),
   }).prefault({}),
   hash: z.strictObject({
     /** Argon2id memory cost in KiB (OWASP: 19456). */

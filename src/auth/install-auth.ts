@@ -25,6 +25,7 @@ import { installOAuth } from './oauth/install-oauth.js';
 import { providerButtons } from './oauth/provider-registry.js';
 import { installApi } from '../api/install-api.js';
 import { orgLoader } from '../api/org-loader.js';
+import { installAccounts, prepareSelfService, type AccountsRuntime } from '../accounts/install-accounts.js';
 
 /** The parts of accounts and sessions other concerns (OAuth, the SSO API) build on. */
 export interface AuthRuntime {
@@ -33,6 +34,8 @@ export interface AuthRuntime {
   readonly hashPool: HashPool;
   readonly audit: AuditRecorder;
   readonly accounts: AccountAdmin;
+  /** Verification, reset, second factors, the account pages (src/accounts). */
+  readonly selfService: AccountsRuntime;
 }
 
 /**
@@ -50,7 +53,13 @@ export async function installAuth(app: App, config: GatehouseConfig, store: Stor
     store, intervalMs: config.sessions.last_seen_interval, idleTimeoutMs: config.sessions.idle_timeout, metrics, logger,
   });
   const sweeper = createSessionSweeper({
-    store, intervalMs: config.sessions.sweep_interval, loginAttemptWindowMs: config.auth.throttle.window, logger,
+    store, intervalMs: config.sessions.sweep_interval, logger,
+    // Reset and verification request counters share the login-attempt table: prune only windows every user of it has closed.
+    loginAttemptWindowMs: Math.max(config.auth.throttle.window, config.accounts.password_reset.window),
+    extra: [
+      { name: 'account tokens', run: (now) => store.accountTokens.deleteExpired(now) },
+      { name: 'sent mail', run: (now) => store.mailOutbox.deleteFinishedBefore(new Date(now.getTime() - config.mail.outbox.retention)) },
+    ],
   });
   app.addActor(audit);
   app.addActor(lastSeen);
@@ -79,11 +88,13 @@ export async function installAuth(app: App, config: GatehouseConfig, store: Stor
   app.setIdentityResolver(resolver);
 
   const hashPool = createHashPool({ config: config.auth.hash, metrics, logger });
+  const selfService = await prepareSelfService(app, config, store, logger, metrics);
   const deps: AuthDeps = {
     config, store, sessions, hasher: hashPool, audit, metrics, logger, cookieName, cookie,
     throttle: new LoginThrottle(store.loginAttempts, config.auth.throttle),
     csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
     providers: providerButtons(config.auth.providers),
+    pages: selfService.pages, selfService,
   };
   app.endpoints
     .add('GET', '/.gatehouse/login', loginPageEndpoint(deps))
@@ -93,7 +104,9 @@ export async function installAuth(app: App, config: GatehouseConfig, store: Stor
     .add('POST', '/.gatehouse/logout', logoutEndpoint(deps))
     .add('GET', '/.gatehouse/me', meEndpoint(async (req) => resolver.resolve(req, '')));
   await installOAuth(app, deps);
-  const runtime: AuthRuntime = { deps, sessions, hashPool, audit, accounts: new AccountAdmin(store, sessions, audit) };
+  const runtime: AuthRuntime = {
+    deps, sessions, hashPool, audit, accounts: new AccountAdmin(store, sessions, audit), selfService: installAccounts(app, deps),
+  };
   installApi(app, config, store, logger, runtime);
   return runtime;
 }

@@ -12,6 +12,10 @@ Commands:
                   change a user's roles
   user disable --email E
                   disable a user and end all their sessions
+  user set-password --email E --password-stdin
+                  set a user's password (read from standard input) and end all their sessions
+  user verify-email --email E
+                  mark a user's email address as confirmed
   hash-password   read a password on standard input, print its Argon2id hash
 
 Options:

@@ -7,11 +7,11 @@ import { parseFlags, UsageError } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { openConfigStore, readStdin } from './open-config-store.js';
 
-const SUBCOMMANDS = ['add', 'roles', 'disable'] as const;
+const SUBCOMMANDS = ['add', 'roles', 'disable', 'set-password', 'verify-email'] as const;
 
 /**
- * `gatehouse user add|roles|disable`. Changes go straight to the store; a running replica sees a role change or a
- * disable on its next cache miss (at most sessions.cache.ttl later); through the SSO API they apply at once.
+ * `gatehouse user add|roles|disable|set-password|verify-email`. Changes go straight to the store, with their
+ * change-feed entry, so running replicas drop the user's cached sessions within storage.change_poll_interval.
  */
 export async function userCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -52,6 +52,31 @@ export async function userCommand(args: string[]): Promise<number> {
     if (!user) {
       console.error(`gatehouse user ${sub}: no user with email ${values.email}`);
       return 1;
+    }
+    if (sub === 'set-password') {
+      if (!values['password-stdin']) throw new UsageError('set-password reads the new password from standard input: pass --password-stdin');
+      const password = await readStdin();
+      const refused = checkNewPassword(password, config.auth.local.password_min_length);
+      if (refused !== undefined) {
+        console.error(`gatehouse user set-password: password refused: ${refused}`);
+        return 1;
+      }
+      const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
+      // Like a reset by link: the new password ends every session, and pending reset links stop working.
+      const ended = await store.transaction(async (tx) => {
+        await tx.users.update(user.id, { passwordHash });
+        await tx.accountTokens.revokeForUser(user.id, 'reset_password');
+        return tx.sessions.revokeForUser(user.id);
+      });
+      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.password_set', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { sessions_ended: ended } }]);
+      console.log(JSON.stringify({ id: user.id, email: user.email, password_set: true, sessions_ended: ended }));
+      return 0;
+    }
+    if (sub === 'verify-email') {
+      const updated = user.emailVerifiedAt === null ? await store.users.update(user.id, { emailVerifiedAt: new Date() }) : user;
+      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.email_verified', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { email: user.email, by: 'operator' } }]);
+      console.log(JSON.stringify({ id: updated.id, email: updated.email, email_verified: true }));
+      return 0;
     }
     if (sub === 'roles') {
       const remove = new Set(values.remove ?? []);

@@ -6,19 +6,30 @@ import { authSchema } from '../auth/config-schema.js';
 import { sessionsSchema } from '../sessions/config-schema.js';
 import { auditSchema } from '../actors/config-schema.js';
 import { webhooksSchema } from '../api/config-schema.js';
+import { mailSchema } from '../mail/config-schema.js';
+import { accountsSchema } from '../accounts/config-schema.js';
+import { pagesSchema } from '../pages/config-schema.js';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
+
+/** What any object policy may add: `verified_email: true` needs a confirmed email address. */
+const assurance = {
+  verified_email: z.boolean().optional(),
+};
 
 /** A route's policy: who may pass. `{ roles }` passes users holding at least one listed role. */
 export const policySchema = z.union([
   z.enum(['public', 'authenticated', 'deny']),
-  z.strictObject({ roles: z.array(z.string().min(1, 'expected a role name')).min(1, 'expected at least one role') }),
+  z.strictObject({ roles: z.array(z.string().min(1, 'expected a role name')).min(1, 'expected at least one role'), ...assurance }),
   // Members of an approved organization (any listed slug); with org_roles, only those holding one of the listed roles.
   z.strictObject({
     orgs: z.array(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'expected an organization slug')).min(1, 'expected at least one organization'),
     org_roles: z.array(z.enum(['owner', 'admin', 'member'])).min(1, 'expected at least one org role').optional(),
+    ...assurance,
   }),
-], { error: 'expected public, authenticated, deny, { roles: [...] } or { orgs: [...], org_roles?: [...] }' });
+  // Any signed-in user with a confirmed email.
+  z.strictObject(assurance).refine((p) => p.verified_email === true, 'expected verified_email: true'),
+], { error: 'expected public, authenticated, deny, { roles: [...] }, { orgs: [...], org_roles?: [...] } or { verified_email: true } (each object may add verified_email)' });
 
 const routeSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a name of letters, digits, "_", "." or "-" (at most 64)'),
@@ -87,6 +98,9 @@ export const configSchema = z.strictObject({
   sessions: sessionsSchema,
   audit: auditSchema,
   webhooks: webhooksSchema,
+  mail: mailSchema,
+  accounts: accountsSchema,
+  pages: pagesSchema,
 });
 
 export type GatehouseConfig = z.output<typeof configSchema>;

@@ -44,6 +44,13 @@ export const ERROR_CATALOGUE = {
   GATE_ERR_OAUTH_EMAIL_UNVERIFIED: { reason: 'oauth_email_unverified', status: 403, expose: true, message: 'the identity provider did not vouch for a verified email address' },
   GATE_ERR_OAUTH_ACCOUNT_CONFLICT: { reason: 'oauth_account_conflict', status: 409, expose: true, message: 'an account with this email already exists; sign in with it, or ask an administrator to link this provider' },
   GATE_ERR_OAUTH_ACCOUNT_DISABLED: { reason: 'oauth_account_disabled', status: 403, expose: true, message: 'this account is disabled' },
+  // ---- accounts: verification, reset, second factors (src/accounts) ----
+  GATE_ERR_LINK_INVALID: { reason: 'link_invalid', status: 400, expose: true, message: 'this link is unknown, expired or already used; ask for a new one' },
+  GATE_ERR_FEATURE_DISABLED: { reason: 'not_available', status: 404, expose: true, message: 'this feature is not enabled here' },
+  GATE_ERR_MFA_REQUIRED: { reason: 'mfa_required', status: 401, expose: true, message: 'this needs a second factor' },
+  GATE_ERR_MFA_INVALID: { reason: 'mfa_invalid', status: 401, expose: true, message: 'the code or passkey was not accepted' },
+  GATE_ERR_EMAIL_UNVERIFIED: { reason: 'email_unverified', status: 403, expose: true, message: 'this needs a confirmed email address' },
+  GATE_ERR_PASSKEY_REFUSED: { reason: 'passkey_refused', status: 401, expose: true, message: 'the passkey was not accepted' },
 } as const satisfies Record<string, { reason: string; status: number; expose: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

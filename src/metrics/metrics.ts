@@ -54,6 +54,16 @@ export function createMetrics() {
       name: 'gatehouse_hash_duration_seconds', help: 'Time one Argon2 hash or verify took on the thread pool (excluding the wait for a permit).',
       labelNames: ['operation'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers,
     }),
+    // ---- mail sender (actors/mail-sender) ----
+    mailQueueDepth: new Gauge({ name: 'gatehouse_mail_queue_depth', help: 'Messages waiting in the mail outbox (pending or being sent).', registers }),
+    mailSent: new Counter({
+      name: 'gatehouse_mail_messages_total', help: 'Mail send attempts, by result (sent, retry, failed).',
+      labelNames: ['result'] as const, registers,
+    }),
+    mailSendDuration: new Histogram({
+      name: 'gatehouse_mail_send_duration_seconds', help: 'Time one message took to render and hand to the mail server.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    }),
     // ---- audit writer (actors/audit-writer) ----
     auditQueueDepth: new Gauge({ name: 'gatehouse_audit_queue_depth', help: 'Audit events waiting to be written.', registers }),
     auditQueueCapacity: new Gauge({ name: 'gatehouse_audit_queue_capacity', help: 'Most audit events the queue holds (audit.queue_size).', registers }),

@@ -8,6 +8,10 @@ export interface Identity {
   readonly roles: readonly string[];
   /** Approved organizations the user belongs to, with their role in each. */
   readonly orgs: readonly { readonly slug: string; readonly role: string }[];
+  /** Whether the email was proven (absent: unknown, treated as not). */
+  readonly emailVerified?: boolean;
+  /** How the session was signed in: RFC 8176 amr values (pwd, otp, hwk, swk, mfa...). */
+  readonly amr?: readonly string[];
   /** Session id (token hash) the identity came from, for logout and last-seen. */
   readonly sessionId?: string;
 }

@@ -48,11 +48,15 @@ export interface IdentityClaims {
   readonly roles: readonly string[];
   /** Approved organization memberships; absent means none. */
   readonly orgs?: readonly { readonly slug: string; readonly role: string }[];
+  /** Whether the email was proven; absent is stated as false. */
+  readonly emailVerified?: boolean;
+  /** RFC 8176 amr values of the session. */
+  readonly amr?: readonly string[];
 }
 
 /**
  * The identity headers for one caller under the configured prefix: User-Id, Email, Name, Roles (comma-separated),
- * Orgs (`slug:role` pairs, comma-separated).
+ * Orgs (`slug:role` pairs, comma-separated), Email-Verified (`true`/`false`), Amr (how the session signed in).
  * Control characters are removed and non-ASCII text is percent-encoded (RFC 8187 style) so a display name can never
  * split a header or smuggle another one.
  */
@@ -65,6 +69,9 @@ export function identityHeaders(prefix: string, identity: IdentityClaims): [stri
     // `slug:role` pairs, comma-separated (e.g. `acme:owner,globex:member`); slugs are [a-z0-9-] and roles fixed words,
     // so neither separator can appear inside a pair.
     [`${prefix}Orgs`, (identity.orgs ?? []).map((o) => `${headerSafe(o.slug)}:${headerSafe(o.role)}`).join(',')],
+    [`${prefix}Email-Verified`, identity.emailVerified === true ? 'true' : 'false'],
+    // amr values are fixed lower-case words (RFC 8176 §2), so commas cannot appear inside one.
+    [`${prefix}Amr`, (identity.amr ?? []).map(headerSafe).join(',')],
   ];
 }
 

@@ -150,6 +150,9 @@ export function createIngress(deps: IngressDeps) {
       case 'forbidden':
         sendError(req, res, new GatehouseError('GATE_ERR_FORBIDDEN', 'you lack a role this route requires'));
         return false;
+      case 'email_unverified':
+        sendError(req, res, new GatehouseError('GATE_ERR_EMAIL_UNVERIFIED'));
+        return false;
       case 'unauthenticated':
         if (wantsHtml(req) && (req.method === 'GET' || req.method === 'HEAD')) {
           const location = deps.loginRedirect?.(pathAndQuery) ?? `${deps.loginPath}?rd=${encodeURIComponent(pathAndQuery)}`;
@@ -194,6 +197,7 @@ export function createIngress(deps: IngressDeps) {
         const identity = needsIdentity(route.config.policy) ? await deps.identity.resolve(req, client.ip) : undefined;
         const decision = decide(route.config.policy, identity);
         if (decision === 'unauthenticated') code = writeRawError(socket, new GatehouseError('GATE_ERR_UNAUTHENTICATED'));
+        else if (decision === 'email_unverified') code = writeRawError(socket, new GatehouseError('GATE_ERR_EMAIL_UNVERIFIED'));
         else if (decision !== 'allow') code = writeRawError(socket, new GatehouseError('GATE_ERR_FORBIDDEN'));
         else if (!route.config.websockets) code = writeRawError(socket, new GatehouseError('GATE_ERR_FORBIDDEN', 'upgrades are not allowed on this route'));
         else {

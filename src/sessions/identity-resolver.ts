@@ -23,7 +23,8 @@ export function sessionIdentityResolver(sessions: SessionService, cookieName: st
       if (!entry) return undefined;
       let identity = identities.get(entry);
       if (identity === undefined) {
-        identity = { userId: entry.userId, email: entry.email, name: entry.name, roles: entry.roles, orgs: entry.orgs, sessionId: entry.sessionId };
+        identity = { userId: entry.userId, email: entry.email, name: entry.name, roles: entry.roles, orgs: entry.orgs,
+          emailVerified: entry.emailVerified, amr: entry.amr, sessionId: entry.sessionId };
         identities.set(entry, identity);
       }
       return identity;

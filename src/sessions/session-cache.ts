@@ -9,6 +9,10 @@ export interface CachedSession {
   readonly name: string;
   readonly roles: readonly string[];
   readonly orgs: readonly { readonly slug: string; readonly role: string }[];
+  /** Whether the user's current email was proven (a link, or a provider that vouched for it). */
+  readonly emailVerified: boolean;
+  /** How the session was signed in (RFC 8176 values). */
+  readonly amr: readonly string[];
   readonly expiresAt: number;
   /** Sliding expiry; moved forward in memory on each use (the debouncer persists it). */
   idleExpiresAt: number;

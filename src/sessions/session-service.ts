@@ -49,14 +49,14 @@ export class SessionService {
   }
 
   /** Starts a session for a user: always a fresh token (no fixation), stored as its hash. */
-  async create(user: User, context: { userAgent?: string | undefined; clientIp?: string | undefined }): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
+  async create(user: User, context: { userAgent?: string | undefined; clientIp?: string | undefined; amr?: readonly string[] }): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
     const now = this.#now();
     const { token, sessionId } = mintToken(this.#deps.keys.signing);
     const expiresAt = new Date(now + this.#deps.config.lifetime);
     const idleExpiresAt = new Date(Math.min(now + this.#deps.config.idle_timeout, expiresAt.getTime()));
     await this.#deps.store.sessions.create({
       id: sessionId, userId: user.id, createdAt: new Date(now), expiresAt, idleExpiresAt,
-      userAgent: context.userAgent?.slice(0, 512) ?? null, clientIp: context.clientIp ?? null,
+      userAgent: context.userAgent?.slice(0, 512) ?? null, clientIp: context.clientIp ?? null, amr: context.amr ?? [],
     });
     return { token, sessionId, expiresAt };
   }
@@ -144,6 +144,7 @@ export class SessionService {
     const entry: CachedSession = {
       sessionId: id, userId: user.id, email: user.email, name: user.name ?? '', roles: user.roles,
       orgs: this.#deps.loadOrgs ? await this.#deps.loadOrgs(user.id) : [],
+      emailVerified: user.emailVerifiedAt !== null, amr: session.amr,
       expiresAt: session.expiresAt.getTime(), idleExpiresAt: session.idleExpiresAt.getTime(),
     };
     if (this.cache.setIfCurrent(entry, generation)) return entry;

@@ -11,6 +11,10 @@
  * - Lists are pages: `{ items, nextCursor }`; pass `nextCursor` back as `cursor` for the next page (null = done).
  */
 
+import type { AccountTokensRepo, MailOutboxRepo } from './accounts-store.js';
+
+export type * from './accounts-store.js';
+
 /** One page of a list; `nextCursor` is opaque and null on the last page. */
 export interface Page<T> {
   items: T[];
@@ -36,6 +40,8 @@ export interface User {
   disabled: boolean;
   createdAt: Date;
   lastSeenAt: Date | null;
+  /** When the current email was proven by a link sent to it (or vouched for by a provider); null when not. */
+  emailVerifiedAt: Date | null;
 }
 
 export interface NewUser {
@@ -46,9 +52,11 @@ export interface NewUser {
   roles?: string[];
   disabled?: boolean;
   createdAt?: Date;
+  emailVerifiedAt?: Date | null;
 }
 
-export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'passwordHash' | 'roles' | 'disabled'>>;
+/** Changing `email` clears `emailVerifiedAt` unless the patch sets it too: a new address is unproven. */
+export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'passwordHash' | 'roles' | 'disabled' | 'emailVerifiedAt'>>;
 
 export interface UsersRepo {
   /** Creates a user; ConflictError('email') if the email is taken in any letter case. */
@@ -99,6 +107,8 @@ export interface Session {
   revokedAt: Date | null;
   userAgent: string | null;
   clientIp: string | null;
+  /** How the user signed in: RFC 8176 authentication method references (pwd, otp, hwk, swk, mfa...). */
+  amr: string[];
 }
 
 export interface NewSession {
@@ -109,6 +119,7 @@ export interface NewSession {
   createdAt?: Date;
   userAgent?: string | null;
   clientIp?: string | null;
+  amr?: readonly string[];
 }
 
 /** One coalesced activity record from the last-seen debouncer. */
@@ -443,6 +454,8 @@ export interface StoreRepos {
   readonly settings: SettingsRepo;
   readonly loginAttempts: LoginAttemptsRepo;
   readonly changes: ChangesRepo;
+  readonly mailOutbox: MailOutboxRepo;
+  readonly accountTokens: AccountTokensRepo;
 }
 
 export type StoreDriver = 'sqlite' | 'postgres' | 'mysql';

@@ -67,7 +67,7 @@ export async function startSession(
   const previous = presentedToken(req, deps.cookieName);
   const previousId = previous === undefined ? undefined : deps.sessions.sessionIdOf(previous);
   if (previousId !== undefined) await deps.sessions.revoke(previousId).catch(() => false);
-  const session = await deps.sessions.create(user, { userAgent: req.headers['user-agent'], clientIp: ctx.clientIp });
+  const session = await deps.sessions.create(user, { userAgent: req.headers['user-agent'], clientIp: ctx.clientIp, amr: amrFor(method) });
   deps.metrics.loginAttempts.inc({ method, provider, result: 'success' });
   deps.audit.record({ actor: user.id, org: null, action: 'user.login', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { result: 'success', method, provider } });
   const cookie = serializeCookie(deps.cookieName, session.token, { ...deps.cookie, maxAgeSeconds: deps.config.sessions.lifetime / 1000 });
@@ -88,4 +88,12 @@ async function rehash(deps: AuthDeps, user: User, password: string): Promise<voi
     // Not fatal: the old hash still verifies; the next login tries again.
     deps.logger.warn({ err: (err as Error).message, user: user.id }, 'password rehash failed');
   }
+}
+
+/**
+ * The RFC 8176 amr values a sign-in method proves: `pwd` for a password; a second factor adds its own (`otp`,
+ * `hwk`/`swk`) and `mfa`. A federated sign-in states none of its own: the provider's methods are not known here.
+ */
+export function amrFor(method: string): string[] {
+  return method === 'password' ? ['pwd'] : [];
 }

@@ -22,7 +22,13 @@ export function registerEndpoint(deps: AuthDeps) {
     const passwordHash = await deps.hasher.hash(password);
     let user;
     try {
-      user = await deps.store.users.create({ email, name, passwordHash, roles: [] });
+      // The verification link (when verification is on) is queued in the account's own transaction.
+      user = await deps.store.transaction(async (tx) => {
+        const created = await tx.users.create({ email, name, passwordHash, roles: [] });
+        await deps.selfService.onRegistered(tx, created);
+        return created;
+      });
+      deps.selfService.mail.kick();
     } catch (err) {
       if (err instanceof ConflictError) throw new ConflictError('email', 'email: already registered');
       throw err;

@@ -59,13 +59,18 @@ async function resolve(store: Store, config: OAuthProviderConfig, profile: Exter
     const linked = await store.transaction(async (tx) => {
       await tx.identities.link({ provider: config.id, subject: profile.subject, userId: byEmail.id, email });
       if (byEmail.passwordHash !== null) await tx.sessions.revokeForUser(byEmail.id);
-      return byEmail.passwordHash !== null ? tx.users.update(byEmail.id, { passwordHash: null }) : byEmail;
+      // The provider vouched for the address (link_by_verified_email requires it): it counts as verified here too.
+      const proven = byEmail.emailVerifiedAt === null ? { emailVerifiedAt: new Date() } : {};
+      return byEmail.passwordHash !== null || byEmail.emailVerifiedAt === null ? tx.users.update(byEmail.id, { ...(byEmail.passwordHash !== null ? { passwordHash: null } : {}), ...proven }) : byEmail;
     });
     return { user: linked, outcome: 'linked_by_email' };
   }
   try {
     const user = await store.transaction(async (tx) => {
-      const created = await tx.users.create({ email, name: profile.name, passwordHash: null, roles: mapRoles([], profile.claims, config.role_mapping) });
+      const created = await tx.users.create({
+        email, name: profile.name, passwordHash: null, roles: mapRoles([], profile.claims, config.role_mapping),
+        emailVerifiedAt: profile.emailVerified ? new Date() : null,
+      });
       await tx.identities.link({ provider: config.id, subject: profile.subject, userId: created.id, email });
       return created;
     });

@@ -9,6 +9,12 @@ import { webhookAttempts as mysqlAttempts } from './mysql/002-webhook-attempts.j
 import { changeFeed as sqliteChangeFeed } from './sqlite/003-change-feed.js';
 import { changeFeed as postgresChangeFeed } from './postgres/003-change-feed.js';
 import { changeFeed as mysqlChangeFeed } from './mysql/003-change-feed.js';
+import { mailOutbox as sqliteMailOutbox } from './sqlite/005-mail-outbox.js';
+import { mailOutbox as postgresMailOutbox } from './postgres/005-mail-outbox.js';
+import { mailOutbox as mysqlMailOutbox } from './mysql/005-mail-outbox.js';
+import { accountTokens as sqliteAccountTokens } from './sqlite/006-account-tokens.js';
+import { accountTokens as postgresAccountTokens } from './postgres/006-account-tokens.js';
+import { accountTokens as mysqlAccountTokens } from './mysql/006-account-tokens.js';
 
 export { pendingMigrations, latestVersion, type Migration, type AppliedMigration } from './migration.js';
 
@@ -17,8 +23,8 @@ export { pendingMigrations, latestVersion, type Migration, type AppliedMigration
 /** Every migration for a dialect, in version order. */
 export function migrationsFor(driver: StoreDriver): readonly Migration[] {
   switch (driver) {
-    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed];
-    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed];
-    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed];
+    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed, sqliteMailOutbox, sqliteAccountTokens];
+    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed, postgresMailOutbox, postgresAccountTokens];
+    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed, mysqlMailOutbox, mysqlAccountTokens];
   }
 }

@@ -30,7 +30,7 @@ export async function migrateMysql(url: string, acquireTimeoutMs: number, logger
       const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT version FROM schema_migrations');
       const pending = pendingMigrations(all, rows.map((r) => Number(r.version)));
       for (const m of pending) {
-        for (const sql of m.statements) await conn.query(sql);
+        for (const sql of m.statements) await runIdempotent(conn, sql);
         await conn.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
         logger.info({ version: m.version, name: m.name }, 'applied mysql migration');
       }
@@ -59,5 +59,19 @@ export async function checkMysqlSchema(url: string, acquireTimeoutMs: number): P
     throw mapMysqlError(err);
   } finally {
     await conn?.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs one DDL statement; on a rerun after a crash mid-migration, "duplicate column" (1060) and "duplicate key
+ * name" (1061) mean the statement already ran (MySQL 8 has no ADD COLUMN IF NOT EXISTS).
+ */
+async function runIdempotent(conn: mysql.Connection, sql: string): Promise<void> {
+  try {
+    await conn.query(sql);
+  } catch (err) {
+    const errno = (err as { errno?: unknown }).errno;
+    if (errno === 1060 || errno === 1061) return;
+    throw err;
   }
 }

@@ -25,7 +25,8 @@ export function toDate(v: unknown): Date {
   return new Date(Number(v));
 }
 
-function toDateOrNull(v: unknown): Date | null {
+/** A nullable stored epoch-ms value back as a Date. */
+export function toDateOrNull(v: unknown): Date | null {
   return v === null || v === undefined ? null : new Date(Number(v));
 }
 
@@ -33,7 +34,8 @@ function str(v: unknown): string {
   return String(v);
 }
 
-function strOrNull(v: unknown): string | null {
+/** A nullable column as a string. */
+export function strOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
 
@@ -47,7 +49,8 @@ export function jsonOrNull(v: unknown): SqlValue {
   return v === undefined ? null : JSON.stringify(v);
 }
 
-function parseJson(v: unknown): unknown {
+/** A JSON column back as a value (null stays null). */
+export function parseJson(v: unknown): unknown {
   return v === null || v === undefined ? null : JSON.parse(String(v)) as unknown;
 }
 
@@ -60,7 +63,7 @@ export function rowToUser(r: SqlRow): User {
   return {
     id: str(r.id), email: str(r.email), name: strOrNull(r.name), passwordHash: strOrNull(r.password_hash),
     roles: parseStringArray(r.roles), disabled: toBool(r.disabled), createdAt: toDate(r.created_at),
-    lastSeenAt: toDateOrNull(r.last_seen_at),
+    lastSeenAt: toDateOrNull(r.last_seen_at), emailVerifiedAt: toDateOrNull(r.email_verified_at),
   };
 }
 
@@ -75,7 +78,7 @@ export function rowToSession(r: SqlRow): Session {
   return {
     id: str(r.id), userId: str(r.user_id), createdAt: toDate(r.created_at), expiresAt: toDate(r.expires_at),
     idleExpiresAt: toDate(r.idle_expires_at), lastSeenAt: toDate(r.last_seen_at), revokedAt: toDateOrNull(r.revoked_at),
-    userAgent: strOrNull(r.user_agent), clientIp: strOrNull(r.client_ip),
+    userAgent: strOrNull(r.user_agent), clientIp: strOrNull(r.client_ip), amr: parseStringArray(r.amr),
   };
 }
 

@@ -22,14 +22,14 @@ export function sessionsRepo(ctx: RepoContext): SessionsRepo {
       const createdAt = s.createdAt ?? new Date(ctx.now());
       const session: Session = {
         id: s.id, userId: s.userId, createdAt, expiresAt: s.expiresAt, idleExpiresAt: s.idleExpiresAt,
-        lastSeenAt: createdAt, revokedAt: null, userAgent: s.userAgent ?? null, clientIp: s.clientIp ?? null,
+        lastSeenAt: createdAt, revokedAt: null, userAgent: s.userAgent ?? null, clientIp: s.clientIp ?? null, amr: [...(s.amr ?? [])],
       };
       try {
         await q.run(
-          `INSERT INTO sessions (id, user_id, created_at, expires_at, idle_expires_at, last_seen_at, revoked_at, user_agent, client_ip)
-           VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
+          `INSERT INTO sessions (id, user_id, created_at, expires_at, idle_expires_at, last_seen_at, revoked_at, user_agent, client_ip, amr)
+           VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
           [session.id, session.userId, ms(createdAt), ms(session.expiresAt), ms(session.idleExpiresAt), ms(createdAt),
-            session.userAgent, session.clientIp],
+            session.userAgent, session.clientIp, JSON.stringify(session.amr)],
         );
       } catch (err) {
         if (err instanceof NotFoundError) throw new NotFoundError('user', err);

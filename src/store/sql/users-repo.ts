@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from '../../errors/index.js';
 import { afterCursor, pageLimit, toPage } from '../cursor.js';
 import type { ExternalIdentity, IdentitiesRepo, NewUser, Page, PageOptions, User, UserPatch, UsersRepo } from '../store.js';
 import type { RepoContext } from './repo-context.js';
-import { ms, rowToIdentity, rowToUser } from './rows.js';
+import { ms, msOrNull, rowToIdentity, rowToUser } from './rows.js';
 import { recordChange } from './changes-repo.js';
 import type { SqlValue } from './queryable.js';
 
@@ -23,12 +23,13 @@ export function usersRepo(ctx: RepoContext): UsersRepo {
       const user: User = {
         id: u.id ?? ctx.newId(), email: u.email.trim(), name: u.name ?? null, passwordHash: u.passwordHash ?? null,
         roles: u.roles ?? [], disabled: u.disabled ?? false, createdAt: u.createdAt ?? new Date(ctx.now()), lastSeenAt: null,
+        emailVerifiedAt: u.emailVerifiedAt ?? null,
       };
       await q.run(
-        `INSERT INTO users (id, email, email_lower, name, password_hash, roles, disabled, created_at, last_seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+        `INSERT INTO users (id, email, email_lower, name, password_hash, roles, disabled, created_at, last_seen_at, email_verified_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
         [user.id, user.email, normaliseEmail(user.email), user.name, user.passwordHash, JSON.stringify(user.roles),
-          user.disabled ? 1 : 0, ms(user.createdAt)],
+          user.disabled ? 1 : 0, ms(user.createdAt), msOrNull(user.emailVerifiedAt)],
       );
       return user;
     },
@@ -40,6 +41,15 @@ export function usersRepo(ctx: RepoContext): UsersRepo {
     async update(id: string, patch: UserPatch): Promise<User> {
       const sets: string[] = [];
       const params: SqlValue[] = [];
+      // A proof of the old address says nothing about a new one (unless the same patch brings its own proof). This
+      // assignment comes before email_lower's: MySQL evaluates SET left to right with the values already assigned.
+      if (patch.emailVerifiedAt !== undefined) {
+        sets.push('email_verified_at = ?');
+        params.push(msOrNull(patch.emailVerifiedAt));
+      } else if (patch.email !== undefined) {
+        sets.push('email_verified_at = CASE WHEN email_lower = ? THEN email_verified_at ELSE NULL END');
+        params.push(normaliseEmail(patch.email));
+      }
       if (patch.email !== undefined) {
         sets.push('email = ?', 'email_lower = ?');
         params.push(patch.email.trim(), normaliseEmail(patch.email));
@@ -50,7 +60,8 @@ export function usersRepo(ctx: RepoContext): UsersRepo {
       if (patch.disabled !== undefined) { sets.push('disabled = ?'); params.push(patch.disabled ? 1 : 0); }
       // Anything a cached session carries (email, name, roles, disabled) is announced on the change feed, in the
       // same transaction, so every replica drops its cached copy.
-      const announce = patch.email !== undefined || patch.name !== undefined || patch.roles !== undefined || patch.disabled !== undefined;
+      const announce = patch.email !== undefined || patch.name !== undefined || patch.roles !== undefined || patch.disabled !== undefined ||
+        patch.emailVerifiedAt !== undefined;
       return ctx.atomic(async (tq) => {
         if (sets.length > 0) {
           // MySQL reports 0 changed rows when the values are equal, so existence is checked by reading back.

@@ -1,0 +1,114 @@
+/**
+ * The storage contract for local accounts beyond a password (issue 18): the mail outbox, single-use account tokens
+ * (email verification, password reset, pending second-factor logins, WebAuthn challenges) and second factors. Kept
+ * apart from store.ts so the account work can grow without every change touching the core contract; store.ts
+ * re-exports it and `StoreRepos` carries the repositories.
+ */
+import type { PageOptions, Page } from './store.js';
+
+// ---- the mail outbox ---------------------------------------------------------------------------------------
+
+export type MailStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+/** One message waiting to be sent (or sent): a template name and its variables, rendered at send time. */
+export interface OutboxMail {
+  id: string;
+  /** The template to render (`verify-email`, `reset-password`, ...). */
+  template: string;
+  toAddress: string;
+  /**
+   * The template variables, sealed with the account secrets key (they may hold a single-use link); null once the
+   * message was sent or failed for good, so a link never outlives its delivery in the database.
+   */
+  payload: string | null;
+  attempt: number;
+  status: MailStatus;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  claimedBy: string | null;
+  claimedUntil: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewOutboxMail {
+  id?: string;
+  template: string;
+  toAddress: string;
+  payload: string;
+  nextAttemptAt?: Date;
+}
+
+/** What a sender learned from one attempt. `pending` with `nextAttemptAt` schedules a retry. */
+export interface MailOutcome {
+  status: 'sent' | 'failed' | 'pending';
+  error?: string | null;
+  nextAttemptAt?: Date;
+}
+
+export interface MailOutboxRepo {
+  /** Queues messages; call it inside the transaction of the change that causes them. */
+  enqueue(mails: readonly NewOutboxMail[]): Promise<OutboxMail[]>;
+  get(id: string): Promise<OutboxMail | null>;
+  /** Leases up to `limit` due messages to `workerId` for `leaseMs`, counting an attempt; never the same row twice. */
+  claimDue(workerId: string, now: Date, limit: number, leaseMs: number): Promise<OutboxMail[]>;
+  /** Records an attempt's outcome; false when `workerId` no longer holds the lease. Sent and failed rows lose their payload. */
+  complete(id: string, workerId: string, outcome: MailOutcome, at?: Date): Promise<boolean>;
+  /** Unfinished messages, and how many are due at `now` (read-only). */
+  queueStats(now: Date): Promise<{ unfinished: number; due: number }>;
+  /** Messages to one address, newest first (for the operator and tests). */
+  listForAddress(address: string, options?: PageOptions): Promise<Page<OutboxMail>>;
+  /** Deletes sent and failed messages last updated before `before`; returns how many. */
+  deleteFinishedBefore(before: Date): Promise<number>;
+}
+
+// ---- single-use account tokens -----------------------------------------------------------------------------
+
+/** What a token is for. */
+export type AccountTokenPurpose = 'verify_email' | 'reset_password' | 'mfa_login' | 'webauthn';
+
+/**
+ * A single-use, expiring token. Only its hash is stored (`id`); the token itself goes to its owner (in a link, or a
+ * cookie for a login in progress) and is never written anywhere.
+ */
+export interface AccountToken {
+  /** SHA-256 of the token, hex. */
+  id: string;
+  purpose: AccountTokenPurpose;
+  /** The account it acts on; null for a passkey sign-in that has not named an account yet. */
+  userId: string | null;
+  /** The address a verification link was sent to (it verifies that address only). */
+  email: string | null;
+  /** Small JSON state (a WebAuthn challenge, the factors proven so far, where to return). */
+  data: unknown;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+export interface NewAccountToken {
+  id: string;
+  purpose: AccountTokenPurpose;
+  userId: string | null;
+  email?: string | null;
+  data?: unknown;
+  expiresAt: Date;
+  createdAt?: Date;
+}
+
+export interface AccountTokensRepo {
+  create(token: NewAccountToken): Promise<AccountToken>;
+  /** Reads a token by hash whatever its state (the caller checks purpose, expiry and use). */
+  get(id: string): Promise<AccountToken | null>;
+  /**
+   * Marks a live token of `purpose` used, exactly once: of two concurrent callers one gets the token, the other null
+   * (as do expired, used, unknown and other-purpose tokens).
+   */
+  consume(id: string, purpose: AccountTokenPurpose, now?: Date): Promise<AccountToken | null>;
+  /** Replaces a live token's data (a login in progress moving to its next step); false when it is gone. */
+  updateData(id: string, data: unknown): Promise<boolean>;
+  /** Ends every unused token of `purpose` for a user (a new reset link voids the older ones); returns how many. */
+  revokeForUser(userId: string, purpose: AccountTokenPurpose, now?: Date): Promise<number>;
+  /** Deletes tokens that expired, or were used, before `before`; returns how many. */
+  deleteExpired(before: Date): Promise<number>;
+}
