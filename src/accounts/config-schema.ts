@@ -28,6 +28,30 @@ export const accountsSchema = z.strictObject({
     max_per_ip: z.number().int().positive().default(20),
     window: durationMs.default(3_600_000),
   }).prefault({}),
+  mfa: z.strictObject({
+    /** Users who have a second factor are asked for it at every sign-in (false: only when a route requires one). */
+    ask_at_login: z.boolean().default(true),
+    /** Wrong second-factor codes per account per window before 429 (like auth.throttle for passwords). */
+    max_failures: z.number().int().positive().default(10),
+    window: durationMs.default(15 * 60_000),
+    /** How long the second step of a sign-in may take after the password. */
+    login_ttl: durationMs.default(5 * 60_000),
+    totp: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** Shown in the authenticator app; default: pages.product_name. */
+      issuer: z.string().min(1).max(64).optional(),
+      /** Codes from this many periods before and after now are accepted (clock drift); a used one never again. */
+      skew: z.number().int().min(0).max(2).default(1),
+    }).prefault({}),
+    webauthn: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** The relying party id: the public URL's host by default (passkeys are bound to it). */
+      rp_id: z.string().min(1).optional(),
+      /** required: the authenticator must verify the user (PIN, biometrics) for every use. */
+      user_verification: z.enum(['required', 'preferred']).default('preferred'),
+      timeout: durationMs.default(120_000),
+    }).prefault({}),
+  }).prefault({}),
 }).superRefine((a, ctx) => {
   if (a.encryption_key !== undefined && a.encryption_key_file !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['encryption_key_file'], message: 'choose one of encryption_key and encryption_key_file' });

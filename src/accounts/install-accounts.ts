@@ -6,7 +6,18 @@ import { createMailOutbox } from '../mail/mail-outbox.js';
 import { createMailTransport } from '../mail/mail-transport.js';
 import { createMailRenderer } from '../mail/render-mail.js';
 import { createPageRenderer, type PageRenderer } from '../pages/page-renderer.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatehouseConfig } from '../config/index.js';
+import type { EndpointContext } from '../server/endpoint-router.js';
+import type { ParsedBody } from '../auth/request-body.js';
+import { beginSecondFactor, mfaEndpoint, mfaPageEndpoint } from './second-factor.js';
+import { accountPageEndpoint, passwordChangeEndpoint, profileEndpoint, revokeSessionsEndpoint } from './account-page.js';
+import { passkeyAssetEndpoints } from './passkey-assets.js';
+import {
+  addPasskeyEndpoint, mfaPasskeyEndpoint, mfaPasskeyOptionsEndpoint, passkeyLoginEndpoint, passkeyLoginOptionsEndpoint,
+  registrationOptionsEndpoint, removePasskeyEndpoint, renamePasskeyEndpoint,
+} from './passkeys.js';
+import { recoveryCodesEndpoint, totpConfirmEndpoint, totpRemoveEndpoint, totpSetupPageEndpoint } from './totp-enrolment.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store, StoreRepos, User } from '../store/store.js';
@@ -32,6 +43,12 @@ export interface SelfService {
   readonly deferred: DeferredTasks;
   /** In the transaction that created a local account: queue its verification link when verification is on. */
   onRegistered(tx: StoreRepos, user: User): Promise<void>;
+  /**
+   * A session is about to start for `user`: when a second factor must be proven first, this takes over the answer
+   * (the second-factor page, or 401 for JSON) and returns true.
+   */
+  secondFactor(deps: AuthDeps, req: IncomingMessage, res: ServerResponse, ctx: EndpointContext, user: User,
+    body: ParsedBody | { kind: 'browser' }, rd: string | null, amr: readonly string[], how: { method: string; provider: string }): Promise<boolean>;
   /** Someone tried to register an address that has an account: tell its owner (in the caller's transaction). */
   onRegistrationForExisting(tx: StoreRepos, user: User, clientIp: string): Promise<void>;
   sendMailNow(): Promise<number>;
@@ -64,6 +81,7 @@ export async function prepareSelfService(app: App, config: GatehouseConfig, stor
     async onRegistered(tx, user) {
       if (verificationRequired(base)) await queueVerification({ config, mail }, tx, user);
     },
+    secondFactor: beginSecondFactor,
     async onRegistrationForExisting(tx, user, clientIp) {
       await mail.queue(tx, {
         template: 'registration-attempt', to: user.email,
@@ -85,6 +103,33 @@ export function installAccounts(app: App, auth: AuthDeps): AccountsRuntime {
     .add('GET', '/.gatehouse/forgot-password', forgotPasswordPageEndpoint(deps))
     .add('POST', '/.gatehouse/forgot-password', forgotPasswordEndpoint(deps))
     .add('GET', '/.gatehouse/reset-password', resetPasswordPageEndpoint(deps))
-    .add('POST', '/.gatehouse/reset-password', resetPasswordEndpoint(deps));
+    .add('POST', '/.gatehouse/reset-password', resetPasswordEndpoint(deps))
+    .add('GET', '/.gatehouse/mfa', mfaPageEndpoint(deps))
+    .add('POST', '/.gatehouse/mfa', mfaEndpoint(deps))
+    .add('GET', '/.gatehouse/account', accountPageEndpoint(deps))
+    .add('POST', '/.gatehouse/account/profile', profileEndpoint(deps))
+    .add('POST', '/.gatehouse/account/password', passwordChangeEndpoint(deps))
+    .add('POST', '/.gatehouse/account/sessions/revoke', revokeSessionsEndpoint(deps))
+    .add('POST', '/.gatehouse/account/recovery-codes', recoveryCodesEndpoint(deps));
+  if (auth.config.accounts.mfa.totp.enabled) {
+    app.endpoints
+      .add('GET', '/.gatehouse/account/totp', totpSetupPageEndpoint(deps))
+      .add('POST', '/.gatehouse/account/totp', totpConfirmEndpoint(deps))
+      .add('POST', '/.gatehouse/account/totp/remove', totpRemoveEndpoint(deps));
+  }
+  if (auth.config.accounts.mfa.webauthn.enabled) {
+    const assets = passkeyAssetEndpoints();
+    app.endpoints
+      .add('GET', '/.gatehouse/assets/simplewebauthn-browser.js', assets.browser)
+      .add('GET', '/.gatehouse/assets/passkeys.js', assets.glue)
+      .add('POST', '/.gatehouse/account/passkeys/options', registrationOptionsEndpoint(deps))
+      .add('POST', '/.gatehouse/account/passkeys/add', addPasskeyEndpoint(deps))
+      .add('POST', '/.gatehouse/account/passkeys/rename', renamePasskeyEndpoint(deps))
+      .add('POST', '/.gatehouse/account/passkeys/remove', removePasskeyEndpoint(deps))
+      .add('POST', '/.gatehouse/passkey/options', passkeyLoginOptionsEndpoint(deps))
+      .add('POST', '/.gatehouse/passkey/login', passkeyLoginEndpoint(deps))
+      .add('POST', '/.gatehouse/mfa/passkey/options', mfaPasskeyOptionsEndpoint(deps))
+      .add('POST', '/.gatehouse/mfa/passkey', mfaPasskeyEndpoint(deps));
+  }
   return { deps, sendMailNow: () => auth.selfService.sendMailNow() };
 }

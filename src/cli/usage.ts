@@ -16,6 +16,8 @@ Commands:
                   set a user's password (read from standard input) and end all their sessions
   user verify-email --email E
                   mark a user's email address as confirmed
+  user reset-mfa --email E
+                  remove a user's second factors (authenticator app, passkeys, recovery codes)
   hash-password   read a password on standard input, print its Argon2id hash
 
 Options:

@@ -7,7 +7,7 @@ import { parseFlags, UsageError } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { openConfigStore, readStdin } from './open-config-store.js';
 
-const SUBCOMMANDS = ['add', 'roles', 'disable', 'set-password', 'verify-email'] as const;
+const SUBCOMMANDS = ['add', 'roles', 'disable', 'set-password', 'verify-email', 'reset-mfa'] as const;
 
 /**
  * `gatehouse user add|roles|disable|set-password|verify-email`. Changes go straight to the store, with their
@@ -70,6 +70,15 @@ export async function userCommand(args: string[]): Promise<number> {
       });
       await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.password_set', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { sessions_ended: ended } }]);
       console.log(JSON.stringify({ id: user.id, email: user.email, password_set: true, sessions_ended: ended }));
+      return 0;
+    }
+    if (sub === 'reset-mfa') {
+      // For a user who lost their phone and their recovery codes: every second factor goes, sessions stay.
+      const removed = await store.transaction(async (tx) => ({
+        totp: await tx.mfa.deleteTotp(user.id), passkeys: await tx.mfa.deleteCredentials(user.id), recovery_codes: await tx.mfa.deleteRecoveryCodes(user.id),
+      }));
+      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'mfa.reset', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: removed }]);
+      console.log(JSON.stringify({ id: user.id, email: user.email, removed }));
       return 0;
     }
     if (sub === 'verify-email') {

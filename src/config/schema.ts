@@ -12,8 +12,12 @@ import { pagesSchema } from '../pages/config-schema.js';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 
-/** What any object policy may add: `verified_email: true` needs a confirmed email address. */
+/**
+ * What any object policy may add: `mfa: true` needs a session signed in with a second factor (amr "mfa"; a session
+ * without one is asked for it: step-up), `verified_email: true` needs a confirmed email address.
+ */
 const assurance = {
+  mfa: z.boolean().optional(),
   verified_email: z.boolean().optional(),
 };
 
@@ -27,9 +31,9 @@ export const policySchema = z.union([
     org_roles: z.array(z.enum(['owner', 'admin', 'member'])).min(1, 'expected at least one org role').optional(),
     ...assurance,
   }),
-  // Any signed-in user with a confirmed email.
-  z.strictObject(assurance).refine((p) => p.verified_email === true, 'expected verified_email: true'),
-], { error: 'expected public, authenticated, deny, { roles: [...] }, { orgs: [...], org_roles?: [...] } or { verified_email: true } (each object may add verified_email)' });
+  // Any signed-in user, with a second factor and/or a confirmed email.
+  z.strictObject(assurance).refine((p) => p.mfa === true || p.verified_email === true, 'expected mfa: true or verified_email: true'),
+], { error: 'expected public, authenticated, deny, { roles: [...] }, { orgs: [...], org_roles?: [...] } or { mfa: true, verified_email: true } (each object may add mfa and verified_email)' });
 
 const routeSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a name of letters, digits, "_", "." or "-" (at most 64)'),

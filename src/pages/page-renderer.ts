@@ -69,7 +69,7 @@ export interface PageView {
 
 export interface RenderOptions {
   status?: number;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
   /** Scripts served by Gatehouse itself (only pages that need WebAuthn have any). */
   scripts?: string[];
 }

@@ -153,6 +153,18 @@ export function createIngress(deps: IngressDeps) {
       case 'email_unverified':
         sendError(req, res, new GatehouseError('GATE_ERR_EMAIL_UNVERIFIED'));
         return false;
+      case 'mfa_required':
+        // Step-up: a browser is asked for its second factor and comes back here; an API client is told what is
+        // missing the way RFC 9470 §3 says (insufficient_user_authentication).
+        if (wantsHtml(req) && (req.method === 'GET' || req.method === 'HEAD')) {
+          res.writeHead(302, { location: `/.gatehouse/mfa?rd=${encodeURIComponent(pathAndQuery)}`, 'cache-control': 'no-store', 'content-length': 0 });
+          res.end();
+        } else {
+          sendError(req, res, new GatehouseError('GATE_ERR_MFA_REQUIRED'), {
+            'www-authenticate': 'Bearer realm="gatehouse", error="insufficient_user_authentication", error_description="a second factor is required"',
+          });
+        }
+        return false;
       case 'unauthenticated':
         if (wantsHtml(req) && (req.method === 'GET' || req.method === 'HEAD')) {
           const location = deps.loginRedirect?.(pathAndQuery) ?? `${deps.loginPath}?rd=${encodeURIComponent(pathAndQuery)}`;
@@ -197,6 +209,7 @@ export function createIngress(deps: IngressDeps) {
         const identity = needsIdentity(route.config.policy) ? await deps.identity.resolve(req, client.ip) : undefined;
         const decision = decide(route.config.policy, identity);
         if (decision === 'unauthenticated') code = writeRawError(socket, new GatehouseError('GATE_ERR_UNAUTHENTICATED'));
+        else if (decision === 'mfa_required') code = writeRawError(socket, new GatehouseError('GATE_ERR_MFA_REQUIRED'));
         else if (decision === 'email_unverified') code = writeRawError(socket, new GatehouseError('GATE_ERR_EMAIL_UNVERIFIED'));
         else if (decision !== 'allow') code = writeRawError(socket, new GatehouseError('GATE_ERR_FORBIDDEN'));
         else if (!route.config.websockets) code = writeRawError(socket, new GatehouseError('GATE_ERR_FORBIDDEN', 'upgrades are not allowed on this route'));

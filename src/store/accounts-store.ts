@@ -112,3 +112,69 @@ export interface AccountTokensRepo {
   /** Deletes tokens that expired, or were used, before `before`; returns how many. */
   deleteExpired(before: Date): Promise<number>;
 }
+
+// ---- second factors ----------------------------------------------------------------------------------------
+
+/** A user's authenticator-app secret (RFC 6238). One per user; unconfirmed until a first code proves the app has it. */
+export interface TotpCredential {
+  userId: string;
+  /** The base32 secret, sealed with the accounts key. */
+  secret: string;
+  confirmedAt: Date | null;
+  /** The last time step a code was accepted for: a code is never accepted twice (RFC 6238 §5.2). */
+  lastStep: number | null;
+  createdAt: Date;
+}
+
+/** A registered passkey or security key (WebAuthn). */
+export interface WebAuthnCredential {
+  /** The credential id, base64url. */
+  id: string;
+  userId: string;
+  name: string;
+  /** The COSE public key, base64url. */
+  publicKey: string;
+  /** The signature counter last seen (0 for authenticators that do not count). */
+  counter: number;
+  transports: string[];
+  /** `singleDevice` (a hardware key: amr hwk) or `multiDevice` (a synced passkey: amr swk). */
+  deviceType: string;
+  backedUp: boolean;
+  /** The user chose to sign in with it instead of a password (it is then a discoverable credential). */
+  passwordless: boolean;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export type NewWebAuthnCredential = Omit<WebAuthnCredential, 'createdAt' | 'lastUsedAt'> & { createdAt?: Date };
+
+export interface MfaRepo {
+  getTotp(userId: string): Promise<TotpCredential | null>;
+  /** Stores a new, unconfirmed secret, replacing an unconfirmed one; ConflictError('totp') when one is confirmed. */
+  putPendingTotp(userId: string, sealedSecret: string): Promise<TotpCredential>;
+  /** Confirms the pending secret with the step of its first code; false when there is none pending. */
+  confirmTotp(userId: string, step: number): Promise<boolean>;
+  /** Accepts a code's step once: true only if it is later than every step accepted before (no replays, ever). */
+  useTotpStep(userId: string, step: number): Promise<boolean>;
+  /** Removes the user's secret, confirmed or not; returns how many rows went. */
+  deleteTotp(userId: string): Promise<number>;
+  /** Replaces the user's recovery codes with these hashes (all unused). */
+  replaceRecoveryCodes(userId: string, hashes: readonly string[]): Promise<void>;
+  /** Uses one recovery code, once: true for the caller that marked it used. */
+  useRecoveryCode(userId: string, hash: string): Promise<boolean>;
+  /** How many unused recovery codes the user has. */
+  countRecoveryCodes(userId: string): Promise<number>;
+  deleteRecoveryCodes(userId: string): Promise<number>;
+  /** Registers a credential; ConflictError('credential') if its id is already registered. */
+  addCredential(credential: NewWebAuthnCredential): Promise<WebAuthnCredential>;
+  getCredential(id: string): Promise<WebAuthnCredential | null>;
+  /** A user's credentials, oldest first. */
+  listCredentials(userId: string): Promise<WebAuthnCredential[]>;
+  /** Renames one of the user's credentials; false when it is not theirs or gone. */
+  renameCredential(userId: string, id: string, name: string): Promise<boolean>;
+  /** Removes one of the user's credentials; false when it is not theirs or gone. */
+  removeCredential(userId: string, id: string): Promise<boolean>;
+  /** Records a use: the new counter (which must have grown, unless both are 0) and the time; false when refused. */
+  useCredential(id: string, counter: number, at?: Date): Promise<boolean>;
+  deleteCredentials(userId: string): Promise<number>;
+}

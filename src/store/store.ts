@@ -11,7 +11,7 @@
  * - Lists are pages: `{ items, nextCursor }`; pass `nextCursor` back as `cursor` for the next page (null = done).
  */
 
-import type { AccountTokensRepo, MailOutboxRepo } from './accounts-store.js';
+import type { AccountTokensRepo, MailOutboxRepo, MfaRepo } from './accounts-store.js';
 
 export type * from './accounts-store.js';
 
@@ -456,6 +456,7 @@ export interface StoreRepos {
   readonly changes: ChangesRepo;
   readonly mailOutbox: MailOutboxRepo;
   readonly accountTokens: AccountTokensRepo;
+  readonly mfa: MfaRepo;
 }
 
 export type StoreDriver = 'sqlite' | 'postgres' | 'mysql';

@@ -1,6 +1,7 @@
 // A whole Gatehouse with mail going to a real SMTP server on loopback, open registration, plain-http cookies and
 // an echoing upstream: the world the account-flow tests (verification, reset, second factors) run in.
 import assert from 'node:assert/strict';
+import { HOTP, Secret } from 'otpauth';
 import { send, startUpstream, type TestUpstream } from '../helpers/core-net.js';
 import { merge, startFullGatehouse, type FullGatehouse } from '../helpers/full-gatehouse.js';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.js';
@@ -18,6 +19,8 @@ export interface AccountsWorld {
 /** Routes of the account tests: /private/ needs a session, /verified/ a confirmed email, /mfa/ a second factor. */
 export const ACCOUNT_ROUTES = [
   { name: 'verified', match: { path: '/verified/' }, policy: { verified_email: true }, upstream: 'app' },
+  { name: 'mfa', match: { path: '/mfa/' }, policy: { mfa: true }, upstream: 'app' },
+  { name: 'admin-mfa', match: { path: '/admin/' }, policy: { roles: ['admin'], mfa: true }, upstream: 'app' },
   { name: 'private', match: { path: '/private/' }, policy: 'authenticated', upstream: 'app' },
   { name: 'public', match: { path: '/' }, policy: 'public', upstream: 'app' },
 ];
@@ -67,4 +70,9 @@ export async function asUser(world: AccountsWorld, token: string, path = '/priva
 /** A unique address for one test. */
 export function address(label: string): string {
   return `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
+}
+
+/** The current TOTP code of a base32 secret (what the person's app shows), or the code `offset` steps away. */
+export function totpCode(secret: string, offset = 0): string {
+  return HOTP.generate({ secret: Secret.fromBase32(secret.replace(/\s/g, '')), algorithm: 'SHA1', digits: 6, counter: Math.floor(Date.now() / 30_000) + offset });
 }

@@ -12,7 +12,7 @@ import { parseConfigText } from '../../src/config/index.js';
 import { mintAccountToken } from '../../src/accounts/account-token.js';
 import { stringify } from 'yaml';
 
-test('user set-password and verify-email', { timeout: 60_000 }, async () => {
+test('user set-password and verify-email', { timeout: 300_000 }, async () => {
   const tmp = tempDir('gh-cli-accounts-');
   try {
     const object = {
@@ -21,7 +21,7 @@ test('user set-password and verify-email', { timeout: 60_000 }, async () => {
       auth: { hash: { memory_kib: 8192, iterations: 1 } },
     };
     const config = writeYaml(join(tmp.dir, 'gatehouse.yaml'), object);
-    const added = await runCli(['user', 'add', '--config', config, '--email', 'ops@example.test', '--password-stdin'], { input: 'the first passphrase\n' });
+    const added = await runCli(['user', 'add', '--config', config, '--email', 'ops@example.test', '--password-stdin'], { input: 'the first passphrase\n', timeoutMs: 60_000 });
     assert.equal(added.code, 0, added.stderr);
     const id = (JSON.parse(added.stdout) as { id: string }).id;
 
@@ -31,16 +31,16 @@ test('user set-password and verify-email', { timeout: 60_000 }, async () => {
       const reset = mintAccountToken();
       await store.accountTokens.create({ id: reset.id, purpose: 'reset_password', userId: id, email: 'ops@example.test', expiresAt: new Date(Date.now() + 60_000) });
 
-      const weak = await runCli(['user', 'set-password', '--config', config, '--email', 'ops@example.test', '--password-stdin'], { input: 'short\n' });
+      const weak = await runCli(['user', 'set-password', '--config', config, '--email', 'ops@example.test', '--password-stdin'], { input: 'short\n', timeoutMs: 60_000 });
       assert.equal(weak.code, 1);
       assert.match(weak.stderr, /password refused: password must be at least 8 characters/);
-      const noStdin = await runCli(['user', 'set-password', '--config', config, '--email', 'ops@example.test']);
+      const noStdin = await runCli(['user', 'set-password', '--config', config, '--email', 'ops@example.test'], { timeoutMs: 60_000 });
       assert.equal(noStdin.code, 2, 'a usage error without --password-stdin');
-      const missing = await runCli(['user', 'set-password', '--config', config, '--email', 'nobody@example.test', '--password-stdin'], { input: 'a fine passphrase\n' });
+      const missing = await runCli(['user', 'set-password', '--config', config, '--email', 'nobody@example.test', '--password-stdin'], { input: 'a fine passphrase\n', timeoutMs: 60_000 });
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /no user with email nobody@example\.test/);
 
-      const set = await runCli(['user', 'set-password', '--config', config, '--email', 'OPS@example.test', '--password-stdin'], { input: 'the second passphrase\n' });
+      const set = await runCli(['user', 'set-password', '--config', config, '--email', 'OPS@example.test', '--password-stdin'], { input: 'the second passphrase\n', timeoutMs: 60_000 });
       assert.equal(set.code, 0, set.stderr);
       assert.deepEqual(JSON.parse(set.stdout), { id, email: 'ops@example.test', password_set: true, sessions_ended: 1 });
       const user = await store.users.get(id);
@@ -50,7 +50,7 @@ test('user set-password and verify-email', { timeout: 60_000 }, async () => {
       assert.equal(await store.accountTokens.consume(reset.id, 'reset_password'), null, 'the pending reset link stopped working');
 
       assert.equal(user!.emailVerifiedAt, null);
-      const verified = await runCli(['user', 'verify-email', '--config', config, '--email', 'ops@example.test']);
+      const verified = await runCli(['user', 'verify-email', '--config', config, '--email', 'ops@example.test'], { timeoutMs: 60_000 });
       assert.equal(verified.code, 0, verified.stderr);
       assert.ok((await store.users.get(id))?.emailVerifiedAt);
     } finally {

@@ -63,13 +63,16 @@ export function loginEndpoint(deps: AuthDeps) {
 export async function startSession(
   deps: AuthDeps, req: IncomingMessage, res: ServerResponse, ctx: EndpointContext, user: User,
   body: ParsedBody | { kind: 'browser' }, rd: string | null, method: string, provider: string, status = 200,
+  amr: readonly string[] = amrFor(method),
 ): Promise<void> {
+  // A user with a second factor proves it before any session exists (the account flows take over the answer).
+  if (!amr.includes('mfa') && await deps.selfService.secondFactor(deps, req, res, ctx, user, body, rd, amr, { method, provider })) return;
   const previous = presentedToken(req, deps.cookieName);
   const previousId = previous === undefined ? undefined : deps.sessions.sessionIdOf(previous);
   if (previousId !== undefined) await deps.sessions.revoke(previousId).catch(() => false);
-  const session = await deps.sessions.create(user, { userAgent: req.headers['user-agent'], clientIp: ctx.clientIp, amr: amrFor(method) });
+  const session = await deps.sessions.create(user, { userAgent: req.headers['user-agent'], clientIp: ctx.clientIp, amr });
   deps.metrics.loginAttempts.inc({ method, provider, result: 'success' });
-  deps.audit.record({ actor: user.id, org: null, action: 'user.login', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { result: 'success', method, provider } });
+  deps.audit.record({ actor: user.id, org: null, action: 'user.login', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { result: 'success', method, provider, amr } });
   const cookie = serializeCookie(deps.cookieName, session.token, { ...deps.cookie, maxAgeSeconds: deps.config.sessions.lifetime / 1000 });
   if (body.kind === 'json') {
     sendJson(res, status, { user: userView(user), token: session.token, expires_at: session.expiresAt.toISOString() }, { 'set-cookie': cookie });

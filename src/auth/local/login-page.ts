@@ -21,8 +21,7 @@ export function renderLoginPage(deps: AuthDeps, req: IncomingMessage, res: Serve
   const rd = safeRedirectTarget(options.rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
   const { config } = deps;
   const local = config.auth.local.enabled;
-  // Passkey sign-in (src/accounts/passkeys) is not offered yet: the button appears once it is.
-  const passkeys = false;
+  const passkeys = local && config.accounts.mfa.webauthn.enabled;
   const providers = deps.providers.map((p) => ({ label: p.label, href: `/.gatehouse/oauth/${encodeURIComponent(p.id)}/start?rd=${encodeURIComponent(rd)}` }));
   deps.pages.send(res, 'login', {
     title: 'Sign in', csrf: token, rd, local,

@@ -8,7 +8,7 @@ export const SECOND_FACTOR = `<p>{{intro}}</p>
 {{#fields.code}}{{> field}}{{/fields.code}}
 <button type="submit">Verify</button>
 </form>{{/totp}}
-{{#passkey}}<form method="post" action="/.gatehouse/mfa/passkey" id="passkey-mfa" data-rd="{{rd}}">${CSRF}<input type="hidden" name="rd" value="{{rd}}"><input type="hidden" name="response" value="">
+{{#passkey}}<form method="post" action="/.gatehouse/mfa/passkey" id="passkey-mfa" data-rd="{{rd}}">${CSRF}<input type="hidden" name="rd" value="{{rd}}"><input type="hidden" name="handle" value=""><input type="hidden" name="response" value="">
 <button type="submit" class="{{#totp}}secondary{{/totp}}" id="passkey-mfa-button">Use a passkey</button>
 <p class="hint" id="passkey-mfa-status" role="status"></p></form>{{/passkey}}
 {{#recovery}}<details{{#recovery_open}} open{{/recovery_open}}><summary>Use a recovery code</summary>
@@ -51,7 +51,7 @@ export const ACCOUNT = `<section aria-labelledby="profile-title"><h2 id="profile
 <form method="post" action="/.gatehouse/account/passkeys/remove">${CSRF}<input type="hidden" name="id" value="{{id}}"><button type="submit" class="danger" aria-label="Remove {{name}}">Remove</button></form>{{/mfa_locked}}</td></tr>{{/passkeys}}
 </tbody></table>{{/has_passkeys}}
 {{^has_passkeys}}<p>No passkeys yet.</p>{{/has_passkeys}}
-{{^mfa_locked}}<form method="post" action="/.gatehouse/account/passkeys/add" id="passkey-add" novalidate>${CSRF}<input type="hidden" name="response" value="">
+{{^mfa_locked}}<form method="post" action="/.gatehouse/account/passkeys/add" id="passkey-add" novalidate>${CSRF}<input type="hidden" name="handle" value=""><input type="hidden" name="response" value="">
 {{#fields.passkey_name}}{{> field}}{{/fields.passkey_name}}
 <div class="row"><input type="checkbox" id="passkey-passwordless" name="passwordless" value="1"><label for="passkey-passwordless">Use it to sign in instead of my password</label></div>
 <button type="submit" class="secondary" id="passkey-add-button">Add a passkey</button>

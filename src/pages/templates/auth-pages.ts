@@ -13,7 +13,7 @@ export const LOGIN = `{{#local}}<form method="post" action="/.gatehouse/login" n
 <button type="submit">Sign in</button>
 </form>
 {{#forgot_password}}<p><a href="/.gatehouse/forgot-password">Forgot your password?</a></p>{{/forgot_password}}{{/local}}
-{{#passkeys}}<form method="post" action="/.gatehouse/passkey/login" id="passkey-login" data-rd="{{rd}}">${CSRF}<input type="hidden" name="rd" value="{{rd}}"><input type="hidden" name="response" value="">
+{{#passkeys}}<form method="post" action="/.gatehouse/passkey/login" id="passkey-login" data-rd="{{rd}}">${CSRF}<input type="hidden" name="rd" value="{{rd}}"><input type="hidden" name="handle" value=""><input type="hidden" name="response" value="">
 <button type="submit" class="secondary" id="passkey-login-button">Sign in with a passkey</button>
 <p class="hint" id="passkey-login-status" role="status"></p></form>{{/passkeys}}
 {{#has_providers}}<div class="providers">{{#providers}}<a class="button secondary provider" href="{{href}}">Sign in with {{label}}</a>{{/providers}}</div>{{/has_providers}}

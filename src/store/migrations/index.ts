@@ -15,6 +15,12 @@ import { mailOutbox as mysqlMailOutbox } from './mysql/005-mail-outbox.js';
 import { accountTokens as sqliteAccountTokens } from './sqlite/006-account-tokens.js';
 import { accountTokens as postgresAccountTokens } from './postgres/006-account-tokens.js';
 import { accountTokens as mysqlAccountTokens } from './mysql/006-account-tokens.js';
+import { totp as sqliteTotp } from './sqlite/007-totp.js';
+import { totp as postgresTotp } from './postgres/007-totp.js';
+import { totp as mysqlTotp } from './mysql/007-totp.js';
+import { webauthn as sqliteWebauthn } from './sqlite/008-webauthn.js';
+import { webauthn as postgresWebauthn } from './postgres/008-webauthn.js';
+import { webauthn as mysqlWebauthn } from './mysql/008-webauthn.js';
 
 export { pendingMigrations, latestVersion, type Migration, type AppliedMigration } from './migration.js';
 
@@ -23,8 +29,8 @@ export { pendingMigrations, latestVersion, type Migration, type AppliedMigration
 /** Every migration for a dialect, in version order. */
 export function migrationsFor(driver: StoreDriver): readonly Migration[] {
   switch (driver) {
-    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed, sqliteMailOutbox, sqliteAccountTokens];
-    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed, postgresMailOutbox, postgresAccountTokens];
-    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed, mysqlMailOutbox, mysqlAccountTokens];
+    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed, sqliteMailOutbox, sqliteAccountTokens, sqliteTotp, sqliteWebauthn];
+    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed, postgresMailOutbox, postgresAccountTokens, postgresTotp, postgresWebauthn];
+    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed, mysqlMailOutbox, mysqlAccountTokens, mysqlTotp, mysqlWebauthn];
   }
 }
