@@ -8,8 +8,8 @@ import { writeRawError } from './raw-response.js';
 
 /**
  * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.
- * An upgrade counts as in flight until its handshake settles (relayed, refused or failed); the tunnel that follows
- * is long-lived and is not a request in flight (stop() closes tunnels itself).
+ * An upgrade counts as one request in flight for as long as its client socket is open (a tunnel holds two sockets
+ * and a slot of the process like any request does), so `server.max_in_flight` bounds tunnels too.
  */
 export function createUpgradeTransport(deps: TransportDeps) {
   const { admission, pipeline, forward, observers, ids, logger } = deps;
@@ -20,6 +20,7 @@ export function createUpgradeTransport(deps: TransportDeps) {
     ctx.status = 101;
     const table = deps.table();
     const shed = admission.enter(table);
+    socket.once('close', () => admission.leave());
     try {
       if (shed !== undefined) {
         ctx.outcome = 'shed';
@@ -51,7 +52,6 @@ export function createUpgradeTransport(deps: TransportDeps) {
       logger.error({ err }, 'unexpected error during an upgrade');
       ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'));
     } finally {
-      admission.leave();
       for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
     }
   };
