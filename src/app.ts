@@ -6,8 +6,11 @@ import { loadConfigFile } from './config/index.js';
 import { watchConfigFile } from './config/watch-config.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { anonymousOnly, type IdentityResolver } from './policy/identity.js';
-import { buildRuntimeTable, retireRuntimeTable, type RuntimeTable } from './server/runtime-table.js';
+import { buildRuntimeTable, retireRuntimeTable, type RuntimeTable } from './pipeline/runtime-table.js';
+import { authenticateChain, type Authenticate, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
+import { createAuthorize } from './pipeline/4-authorize/decide.js';
+import { createMutate } from './pipeline/5-mutate/mutate.js';
+import type { Pipeline } from './pipeline/pipeline.js';
 import { createIngress } from './server/ingress.js';
 import { createAdminHandler, type ReadinessCheck } from './server/admin.js';
 import { EndpointRouter } from './server/endpoint-router.js';
@@ -30,6 +33,8 @@ export interface AppOptions {
 export interface App {
   readonly metrics: Metrics;
   readonly endpoints: EndpointRouter;
+  /** The stages every transport runs (a forward-auth endpoint evaluates original requests with it). */
+  readonly pipeline: Pipeline;
   start(): Promise<{ ingress: AddressInfo; admin: AddressInfo }>;
   /** Re-reads the config file and swaps routes and upstreams; false (and the old table kept) when it is invalid. */
   reload(): Promise<boolean>;
@@ -40,7 +45,8 @@ export interface App {
   current(): RuntimeTable;
   addActor(actor: Actor): void;
   addReadinessCheck(check: ReadinessCheck): void;
-  setIdentityResolver(resolver: IdentityResolver): void;
+  /** The authenticate stage's list, in order (until accounts exist, none: everyone is anonymous). */
+  setAuthenticators(authenticators: readonly Authenticator[]): void;
   /** Where unauthenticated browsers go instead of the login page (auth.default_provider); undefined restores it. */
   setLoginRedirect(redirect: ((rd: string) => string) | undefined): void;
 }
@@ -54,7 +60,7 @@ export function createApp(options: AppOptions): App {
   registerPlaceholderLogin(endpoints);
   const actors: Actor[] = [];
   const checks: ReadinessCheck[] = [];
-  let identity: IdentityResolver = anonymousOnly;
+  let authenticate: Authenticate = authenticateChain([]);
   let loginRedirect: ((rd: string) => string) | undefined;
   let ready = false;
   let closing = false;
@@ -62,10 +68,14 @@ export function createApp(options: AppOptions): App {
   let watcher: { close(): void } | undefined;
   const upgraded = new Set<Socket>();
 
+  const loginPath = '/.gatehouse/login';
   const ingress = createIngress({
-    table: () => table, metrics, logger, endpoints, loginPath: '/.gatehouse/login',
-    identity: { resolve: (req, ip) => identity.resolve(req, ip) },
-    get loginRedirect() { return loginRedirect; },
+    table: () => table, metrics, logger, endpoints,
+    stages: {
+      authenticate: (headers) => authenticate(headers),
+      authorize: createAuthorize((rd) => loginRedirect?.(rd) ?? `${loginPath}?rd=${encodeURIComponent(rd)}`),
+      mutate: createMutate(),
+    },
   });
   const ingressServer: Server = createServer({
     // Bounds on slow clients (slowloris): whole headers within 30 s, a whole request within 5 min.
@@ -149,10 +159,11 @@ export function createApp(options: AppOptions): App {
   return {
     metrics,
     endpoints,
+    pipeline: ingress.pipeline,
     current: () => table,
     addActor: (actor) => { actors.push(actor); },
     addReadinessCheck: (check) => { checks.push(check); },
-    setIdentityResolver: (resolver) => { identity = resolver; },
+    setAuthenticators: (list) => { authenticate = authenticateChain(list); },
     setLoginRedirect: (redirect) => { loginRedirect = redirect; },
     reload,
     async start() {

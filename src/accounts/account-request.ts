@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { presentedToken } from '../sessions/identity-resolver.js';
+import { presentedToken } from '../sessions/presented-token.js';
 import type { CachedSession } from '../sessions/session-cache.js';
 import { readParsedBody, type ParsedBody } from '../auth/request-body.js';
 import type { AuthDeps } from '../auth/auth-deps.js';

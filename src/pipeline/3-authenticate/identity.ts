@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
 /** Who a request comes from, once a session or token has been validated. */
 export interface Identity {
   readonly userId: string;
@@ -15,14 +13,3 @@ export interface Identity {
   /** Session id (token hash) the identity came from, for logout and last-seen. */
   readonly sessionId?: string;
 }
-
-/**
- * Finds the identity behind a request (cookie or bearer token). Resolves undefined for anonymous requests.
- * Until accounts exist the resolver knows nobody; sessions/ provides the real one.
- */
-export interface IdentityResolver {
-  resolve(req: IncomingMessage, clientIp: string): Identity | undefined | Promise<Identity | undefined>;
-}
-
-/** The resolver used before accounts exist: everyone is anonymous. */
-export const anonymousOnly: IdentityResolver = { resolve: () => undefined };
