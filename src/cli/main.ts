@@ -6,6 +6,7 @@ import { serveCommand } from './serve.js';
 import { demoCommand } from './demo.js';
 import { userCommand } from './user.js';
 import { hashPasswordCommand, migrateCommand } from './maintenance.js';
+import { templatesCommand } from './templates.js';
 
 /** A command's handler: gets its own arguments, returns an exit code (undefined: keep running, e.g. serve). */
 type Command = (args: string[]) => Promise<number | undefined>;
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   'migrate': migrateCommand,
   'user': userCommand,
   'hash-password': hashPasswordCommand,
+  'templates': templatesCommand,
 };
 
 /** Entry point of the `gatehouse` command; the only place that decides exit codes. */

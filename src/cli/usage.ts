@@ -19,6 +19,8 @@ Commands:
   user reset-mfa --email E
                   remove a user's second factors (authenticator app, passkeys, recovery codes)
   hash-password   read a password on standard input, print its Argon2id hash
+  templates --out DIR
+                  write the built-in page and mail templates, to customise (pages.templates_dir, mail.templates_dir)
 
 Options:
   --config FILE   configuration file (default: config/gatehouse.yaml)

@@ -1,8 +1,10 @@
 // The operators' account commands as a person runs them: `gatehouse user set-password --email E --password-stdin`
 // sets the password (refusing a weak one), ends every session and voids pending reset links; `user verify-email`
-// marks the address confirmed; `user reset-mfa` removes every second factor. Against a real SQLite file.
+// marks the address confirmed; `user reset-mfa` removes every second factor; `templates --out` writes the built-in
+// templates. Against a real SQLite file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verify } from '@node-rs/argon2';
 import { runCli, tempDir, writeYaml } from '../helpers/core-cli.js';
@@ -12,7 +14,7 @@ import { parseConfigText } from '../../src/config/index.js';
 import { mintAccountToken } from '../../src/accounts/account-token.js';
 import { stringify } from 'yaml';
 
-test('user set-password and verify-email', { timeout: 300_000 }, async () => {
+test('user set-password, verify-email, reset-mfa; templates --out', { timeout: 300_000 }, async () => {
   const tmp = tempDir('gh-cli-accounts-');
   try {
     const object = {
@@ -53,6 +55,28 @@ test('user set-password and verify-email', { timeout: 300_000 }, async () => {
       const verified = await runCli(['user', 'verify-email', '--config', config, '--email', 'ops@example.test'], { timeoutMs: 60_000 });
       assert.equal(verified.code, 0, verified.stderr);
       assert.ok((await store.users.get(id))?.emailVerifiedAt);
+
+      // reset-mfa: every second factor goes (the authenticator app, passkeys, recovery codes).
+      await store.mfa.putPendingTotp(id, 'sealed');
+      await store.mfa.confirmTotp(id, 1);
+      await store.mfa.replaceRecoveryCodes(id, ['h1', 'h2']);
+      await store.mfa.addCredential({ id: 'cred-1', userId: id, name: 'Key', publicKey: 'pk', counter: 0, transports: [], deviceType: 'singleDevice', backedUp: false, passwordless: false });
+      const resetMfa = await runCli(['user', 'reset-mfa', '--config', config, '--email', 'ops@example.test'], { timeoutMs: 60_000 });
+      assert.equal(resetMfa.code, 0, resetMfa.stderr);
+      assert.deepEqual(JSON.parse(resetMfa.stdout).removed, { totp: 1, passkeys: 1, recovery_codes: 2 });
+      assert.equal(await store.mfa.getTotp(id), null);
+      assert.deepEqual(await store.mfa.listCredentials(id), []);
+      assert.equal(await store.mfa.countRecoveryCodes(id), 0);
+
+      // templates --out: every built-in template, ready to edit; never over an existing file.
+      const out = join(tmp.dir, 'templates');
+      const written = await runCli(['templates', '--out', out], { timeoutMs: 60_000 });
+      assert.equal(written.code, 0, written.stderr);
+      assert.match(readFileSync(join(out, 'pages', 'login.mustache'), 'utf8'), /action="\/\.gatehouse\/login"/);
+      assert.match(readFileSync(join(out, 'mail', 'reset-password.txt.mustache'), 'utf8'), /\{\{link\}\}/);
+      const again = await runCli(['templates', '--out', out], { timeoutMs: 60_000 });
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /not overwriting/);
     } finally {
       await store.close();
     }

@@ -14,6 +14,10 @@ const table = tableOf([
   { name: 'acme', match: { path: '/acme/' }, policy: { orgs: ['acme'] }, upstream: 'app' },
   { name: 'acme-admins', match: { path: '/acme-admins/' }, policy: { orgs: ['acme'], org_roles: ['admin'] }, upstream: 'app' },
   { name: 'ws', match: { path: '/ws/' }, policy: 'authenticated', upstream: 'app', websockets: true },
+  { name: 'verified', match: { path: '/verified/' }, policy: { verified_email: true }, upstream: 'app' },
+  { name: 'mfa', match: { path: '/mfa/' }, policy: { mfa: true }, upstream: 'app' },
+  { name: 'admins-mfa', match: { path: '/admins-mfa/' }, policy: { roles: ['admin'], mfa: true }, upstream: 'app' },
+  { name: 'acme-verified-mfa', match: { path: '/acme-verified-mfa/' }, policy: { orgs: ['acme'], verified_email: true, mfa: true }, upstream: 'app' },
 ]);
 after(() => closeTable(table));
 /** Each route's path is its name. */
@@ -43,6 +47,20 @@ test('every policy against every kind of caller', () => {
     ['members', BOB, true, 'deny', 'upgrade_not_allowed'],
     ['members', undefined, true, 'unauthenticated', 'no_session'],
     ['closed', BOB, true, 'deny', 'route_closed'],
+    ['verified', undefined, false, 'unauthenticated', 'no_session'],
+    ['verified', BOB, false, 'deny', 'email_unverified'],
+    ['verified', { ...BOB, emailVerified: true }, false, 'allow', 'authenticated'],
+    ['mfa', BOB, false, 'unauthenticated', 'mfa_required'],
+    ['mfa', { ...BOB, amr: ['pwd'] }, false, 'unauthenticated', 'mfa_required'],
+    ['mfa', { ...BOB, amr: ['pwd', 'otp', 'mfa'] }, false, 'allow', 'authenticated'],
+    ['admins-mfa', BOB, false, 'deny', 'missing_role'],
+    ['admins-mfa', { ...BOB, amr: ['pwd', 'otp', 'mfa'] }, false, 'deny', 'missing_role'],
+    ['admins-mfa', ALICE, false, 'unauthenticated', 'mfa_required'],
+    ['admins-mfa', { ...ALICE, amr: ['swk', 'user', 'mfa'] }, false, 'allow', 'role'],
+    ['acme-verified-mfa', { ...ALICE, amr: ['pwd', 'otp', 'mfa'] }, false, 'deny', 'email_unverified'],
+    ['acme-verified-mfa', { ...ALICE, emailVerified: true }, false, 'unauthenticated', 'mfa_required'],
+    ['acme-verified-mfa', { ...ALICE, emailVerified: true, amr: ['hwk', 'mfa'] }, false, 'allow', 'org'],
+    ['mfa', { ...BOB, amr: ['pwd'] }, true, 'unauthenticated', 'mfa_required'],
   ];
   for (const [name, who, upgrade, kind, reason] of rows) {
     const what = `${name} / ${who?.userId ?? 'anonymous'}${upgrade ? ' / upgrade' : ''}`;
@@ -71,10 +89,23 @@ test('what the caller needs: the 403 message, and for 401 where to sign in and t
     assert.equal(decision.signIn.location, location);
     assert.equal(decision.signIn.challenge, 'Bearer realm="gatehouse"');
   }
+  // Step-up: a known session without a second factor goes to the second-factor page (never to a provider) and is
+  // told what is missing (RFC 9470 §3); its error is GATE_ERR_MFA_REQUIRED, and an unverified email's is its own.
+  provider = 'corp';
+  const stepUp = authorize(route('mfa'), { ...BOB, amr: ['pwd'] }, '/mfa/a?b=1', false);
+  assert.ok(stepUp.kind === 'unauthenticated');
+  assert.equal(stepUp.signIn.location, '/.gatehouse/mfa?rd=%2Fmfa%2Fa%3Fb%3D1');
+  assert.match(stepUp.signIn.challenge, /error="insufficient_user_authentication"/);
+  assert.equal(refusalError(stepUp).code, 'GATE_ERR_MFA_REQUIRED');
+  const unverified = authorize(route('verified'), BOB, '/x', false);
+  assert.ok(unverified.kind === 'deny');
+  assert.equal(refusalError(unverified).code, 'GATE_ERR_EMAIL_UNVERIFIED');
+  provider = undefined;
   const messages: [string, Identity | undefined, boolean, string][] = [
     ['closed', undefined, false, 'this route is closed'],
     ['admins', BOB, false, 'you lack a role this route requires'],
     ['members', BOB, true, 'upgrades are not allowed on this route'],
+    ['verified', BOB, false, 'this needs a confirmed email address'],
   ];
   for (const [name, who, upgrade, message] of messages) {
     const decision = authorize(route(name), who, '/x', upgrade);

@@ -17,8 +17,10 @@ test('assertions: none for an anonymous caller; the identity headers under the c
   const ctx = context();
   assert.deepEqual(mutate.assertions(undefined, table, ctx), []);
   const rows: [what: string, t: typeof table, expected: [string, string][]][] = [
-    ['default prefix', table, [['X-Auth-User-Id', 'u-alice'], ['X-Auth-Email', 'alice@example.test'], ['X-Auth-Name', 'Alice'], ['X-Auth-Roles', 'admin'], ['X-Auth-Orgs', 'acme:owner']]],
-    ['custom prefix', custom, [['X-Id-User-Id', 'u-alice'], ['X-Id-Email', 'alice@example.test'], ['X-Id-Name', 'Alice'], ['X-Id-Roles', 'admin'], ['X-Id-Orgs', 'acme:owner']]],
+    ['default prefix', table, [['X-Auth-User-Id', 'u-alice'], ['X-Auth-Email', 'alice@example.test'], ['X-Auth-Name', 'Alice'], ['X-Auth-Roles', 'admin'], ['X-Auth-Orgs', 'acme:owner'],
+      ['X-Auth-Email-Verified', 'false'], ['X-Auth-Amr', '']]],
+    ['custom prefix', custom, [['X-Id-User-Id', 'u-alice'], ['X-Id-Email', 'alice@example.test'], ['X-Id-Name', 'Alice'], ['X-Id-Roles', 'admin'], ['X-Id-Orgs', 'acme:owner'],
+      ['X-Id-Email-Verified', 'false'], ['X-Id-Amr', '']]],
   ];
   for (const [what, t, expected] of rows) {
     const first = mutate.assertions(ALICE, t, ctx);
@@ -31,7 +33,7 @@ test('mutators add their headers in list order (the slot a signed assertion will
   const signed: Mutator = { name: 'signed', headers: (identity) => [['X-Assertion', `jwt-for-${identity.userId}`]] };
   const mutate = createMutate([identityHeadersMutator(), signed]);
   const names = mutate.assertions(BOB, table, context()).map(([n, v]) => `${n}=${v}`);
-  assert.deepEqual(names.slice(-2), ['X-Auth-Orgs=globex:member', 'X-Assertion=jwt-for-u-bob']);
+  assert.deepEqual(names.slice(-2), ['X-Auth-Amr=', 'X-Assertion=jwt-for-u-bob']);
   assert.deepEqual(createMutate([]).assertions(BOB, table, context()), [], 'no mutators, no statements');
 });
 
@@ -52,6 +54,7 @@ test('the header list sent upstream: what is stripped, what is kept, what is add
       'Host', 'app.test', 'Accept', 'text/plain', 'Cookie', 'theirs=1; other=2',
       'X-Forwarded-For', '192.0.2.7', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'app.test',
       'X-Auth-User-Id', 'u-bob', 'X-Auth-Email', 'bob@example.test', 'X-Auth-Name', 'Bob', 'X-Auth-Roles', '', 'X-Auth-Orgs', 'globex:member',
+      'X-Auth-Email-Verified', 'false', 'X-Auth-Amr', '',
     ]],
   ];
   for (const [what, upgrade, expected] of rows) {

@@ -34,7 +34,7 @@ test('facts in, evaluation and context out', async () => {
     { what: 'a public route: no session looked at, nothing stated', input: facts('/public/a', { headers: { authorization: 'Bearer alice' } }),
       kind: 'decided', decision: 'allow', reason: 'public', headers: 0, route: 'public', outcome: 'pending', authenticated: false },
     { what: 'an admin', input: facts('/admin/x', { headers: { authorization: 'Bearer alice' } }),
-      kind: 'decided', decision: 'allow', reason: 'role', headers: 5, route: 'admins', userId: 'u-alice', outcome: 'pending', authenticated: true },
+      kind: 'decided', decision: 'allow', reason: 'role', headers: 7, route: 'admins', userId: 'u-alice', outcome: 'pending', authenticated: true },
     { what: 'known but lacking the role', input: facts('/staff/x', { headers: { authorization: 'Bearer alice' } }),
       kind: 'decided', decision: 'deny', reason: 'missing_role', headers: 0, route: 'staff', userId: 'u-alice', outcome: 'denied', authenticated: true },
     { what: 'a bad credential', input: facts('/admin/x', { headers: { authorization: 'Bearer mallory' } }),
