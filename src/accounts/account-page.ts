@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
-import { sendJson } from '../server/respond.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
+import { sendJson } from '../http/respond.js';
 import { checkNewPassword } from '../auth/passwords/password-policy.js';
 import { clearCookie } from '../sessions/cookie.js';
 import { field, type FieldView } from '../pages/page-renderer.js';
 import { readCheckedBody, textField } from './account-request.js';
 import { accountContext, ACCOUNT_NOTICES, backToAccount, type AccountContext } from './account-session.js';
-import { publicLink, type AccountsDeps } from './accounts-deps.js';
+import { publicLink, publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { sentence } from './password-reset.js';
 
 /** "2026-11-30 11:05 UTC": a time for people, the same on every replica. */
@@ -142,7 +142,7 @@ export function passwordChangeEndpoint(deps: AccountsDeps) {
     });
     deps.sessions.evictUser(user.id);
     deps.mail.kick();
-    deps.audit.record({ actor: user.id, org: null, action: 'user.password_changed', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { sessions_ended: ended } });
+    publishAccountChange(deps, 'user.password_changed', user.id, req, ctx, { sessions_ended: ended });
     if (body.kind === 'json') {
       sendJson(res, 200, { status: 'password_changed', sessions_ended: ended });
       return;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { presentedToken } from '../sessions/presented-token.js';
 import type { CachedSession } from '../sessions/session-cache.js';
-import { readParsedBody, type ParsedBody } from '../auth/request-body.js';
+import { readParsedBody, type ParsedBody } from '../http/request-body.js';
 import type { AuthDeps } from '../auth/auth-deps.js';
 
 /** Bodies of account forms are small: a few fields and a CSRF token (a WebAuthn response is the largest). */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
-import { wantsHtml } from '../server/respond.js';
+import { wantsHtml } from '../http/respond.js';
 import type { CachedSession } from '../sessions/session-cache.js';
 import type { StoreRepos, User } from '../store/store.js';
 import { currentSession } from './account-request.js';

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
-import { sendJson } from '../server/respond.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
+import { sendJson } from '../http/respond.js';
 import type { StoreRepos, User } from '../store/store.js';
 import { normaliseEmail } from '../store/index.js';
 import { accountTokenId, humanDuration, isTokenShaped, mintAccountToken } from './account-token.js';
-import { publicLink, type AccountsDeps } from './accounts-deps.js';
+import { publicLink, publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { currentSession, readCheckedBody, textField } from './account-request.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 
@@ -58,7 +58,7 @@ export function verifyEmailEndpoint(deps: AccountsDeps) {
       await deps.store.users.update(user.id, { emailVerifiedAt: new Date() });
       deps.sessions.evictUser(user.id);
     }
-    deps.audit.record({ actor: user.id, org: null, action: 'user.email_verified', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { email: user.email } });
+    publishAccountChange(deps, 'user.email_verified', user.id, req, ctx, { email: user.email });
     if (body.kind === 'json') {
       sendJson(res, 200, { email: user.email, email_verified: true });
       return;

@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConflictError, GatehouseError } from '../errors/index.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
-import { sendJson } from '../server/respond.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
+import { sendJson } from '../http/respond.js';
 import type { User, WebAuthnCredential } from '../store/store.js';
-import type { ParsedBody } from '../auth/request-body.js';
+import type { ParsedBody } from '../http/request-body.js';
 import { startSession } from '../auth/local/login-endpoint.js';
 import { renderLoginPage } from '../auth/local/login-page.js';
 import { accountTokenId, isTokenShaped, mintAccountToken } from './account-token.js';
 import { readCheckedBody, textField } from './account-request.js';
 import { accountContext, backToAccount, queueSecurityNotice, requireUnlocked } from './account-session.js';
 import { renderAccountPage } from './account-page.js';
-import type { AccountsDeps } from './accounts-deps.js';
+import { publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { checkMfaThrottle, completeSecondFactor, mfaSubject, mfaThrottleKey } from './second-factor.js';
 import { renewWithFactor, showRecoveryCodes } from './totp-enrolment.js';
 import { newRecoveryCodes, recoveryCodeHash } from './totp.js';
@@ -156,7 +156,7 @@ export function addPasskeyEndpoint(deps: AccountsDeps) {
       throw err;
     }
     deps.mail.kick();
-    deps.audit.record({ actor: user.id, org: null, action: 'mfa.passkey_added', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { credential: info.credential.id.slice(0, 16), name, passwordless, device_type: info.credentialDeviceType } });
+    publishAccountChange(deps, 'mfa.passkey_added', user.id, req, ctx, { credential: info.credential.id.slice(0, 16), name, passwordless, device_type: info.credentialDeviceType });
     const cookie = await renewWithFactor(deps, req, ctx, account, [amrOf(info.credentialDeviceType)]);
     if (codes !== undefined) {
       showRecoveryCodes(deps, req, res, codes, cookie);
@@ -203,7 +203,7 @@ export function removePasskeyEndpoint(deps: AccountsDeps) {
     });
     if (!removed) throw new GatehouseError('GATE_ERR_NOT_FOUND', 'no such passkey');
     deps.mail.kick();
-    deps.audit.record({ actor: user.id, org: null, action: 'mfa.passkey_removed', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { credential: id.slice(0, 16) } });
+    publishAccountChange(deps, 'mfa.passkey_removed', user.id, req, ctx, { credential: id.slice(0, 16) });
     if (body.kind === 'json') {
       sendJson(res, 200, { removed: true });
       return;

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
-import { sendJson } from '../server/respond.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
+import { sendJson } from '../http/respond.js';
 import { normaliseEmail } from '../store/index.js';
 import { clearCookie } from '../sessions/cookie.js';
 import { checkNewPassword } from '../auth/passwords/password-policy.js';
 import { field } from '../pages/page-renderer.js';
 import { accountTokenId, humanDuration, isTokenShaped, mintAccountToken } from './account-token.js';
-import { publicLink, type AccountsDeps } from './accounts-deps.js';
+import { publicLink, publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { readCheckedBody, textField } from './account-request.js';
 import { accountRequestKey, invalidLink } from './email-verification.js';
 import { emailProblem } from './field-checks.js';
@@ -161,7 +161,7 @@ export function resetPasswordEndpoint(deps: AccountsDeps) {
     deps.sessions.evictUser(user.id);
     deps.mail.kick();
     await deps.throttle.recordSuccess(user.email);
-    deps.audit.record({ actor: user.id, org: null, action: 'user.password_reset', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { sessions_ended: ended } });
+    publishAccountChange(deps, 'user.password_reset', user.id, req, ctx, { sessions_ended: ended });
     const cleared = clearCookie(deps.cookieName, deps.cookie);
     if (body.kind === 'json') {
       sendJson(res, 200, { status: 'password_changed', sessions_ended: ended }, { 'set-cookie': cleared });

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
-import { sendJson } from '../server/respond.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
+import { sendJson } from '../http/respond.js';
 import { clearCookie, readCookie, serializeCookie } from '../sessions/cookie.js';
 import type { CachedSession } from '../sessions/session-cache.js';
 import type { AccountToken, User } from '../store/store.js';
 import type { AuthDeps } from '../auth/auth-deps.js';
-import type { ParsedBody } from '../auth/request-body.js';
+import type { ParsedBody } from '../http/request-body.js';
 import { startSession } from '../auth/local/login-endpoint.js';
 import { safeRedirectTarget } from '../auth/redirect-target.js';
 import { field } from '../pages/page-renderer.js';

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConflictError, GatehouseError } from '../errors/index.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
-import { sendJson } from '../server/respond.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
+import { sendJson } from '../http/respond.js';
 import { serializeCookie } from '../sessions/cookie.js';
 import { field } from '../pages/page-renderer.js';
-import type { AccountsDeps } from './accounts-deps.js';
+import { publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { readCheckedBody, textField } from './account-request.js';
 import { accountContext, backToAccount, queueSecurityNotice, requireUnlocked, type AccountContext } from './account-session.js';
 import { totpContext } from './second-factor.js';
@@ -77,7 +77,7 @@ export function totpConfirmEndpoint(deps: AccountsDeps) {
       await queueSecurityNotice(deps, tx, user, 'An authenticator app was set up', ctx.clientIp);
     });
     deps.mail.kick();
-    deps.audit.record({ actor: user.id, org: null, action: 'mfa.totp_enrolled', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { recovery_codes: codes?.length ?? 0 } });
+    publishAccountChange(deps, 'mfa.totp_enrolled', user.id, req, ctx, { recovery_codes: codes?.length ?? 0 });
     const cookie = await renewWithFactor(deps, req, ctx, account, ['otp']);
     if (codes !== undefined) {
       showRecoveryCodes(deps, req, res, codes, cookie);
@@ -120,7 +120,7 @@ export function totpRemoveEndpoint(deps: AccountsDeps) {
       await queueSecurityNotice(deps, tx, user, 'The authenticator app was removed', ctx.clientIp);
     });
     deps.mail.kick();
-    deps.audit.record({ actor: user.id, org: null, action: 'mfa.totp_removed', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: null });
+    publishAccountChange(deps, 'mfa.totp_removed', user.id, req, ctx, null);
     if (body.kind === 'json') {
       sendJson(res, 200, { totp: false });
       return;
@@ -144,7 +144,7 @@ export function recoveryCodesEndpoint(deps: AccountsDeps) {
       await queueSecurityNotice(deps, tx, user, 'New recovery codes were made (the old ones no longer work)', ctx.clientIp);
     });
     deps.mail.kick();
-    deps.audit.record({ actor: user.id, org: null, action: 'mfa.recovery_codes_created', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { count: codes.length } });
+    publishAccountChange(deps, 'mfa.recovery_codes_created', user.id, req, ctx, { count: codes.length });
     if (body.kind === 'json') {
       sendJson(res, 200, { recovery_codes: codes });
       return;

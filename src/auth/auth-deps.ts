@@ -1,13 +1,21 @@
 import type { GatehouseConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { AuditEvent, Store } from '../store/store.js';
+import type { AuditRecorder } from '../actors/audit-writer.js';
+import type { DomainEventBus } from '../events/domain-events.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { CookieOptions } from '../sessions/cookie.js';
-import type { CsrfGuard } from './csrf.js';
-import type { LoginThrottle } from './login-throttle.js';
+import { sessionCookieOptions, type CookieOptions } from '../sessions/cookie.js';
+import { CsrfGuard } from './csrf.js';
+import { LoginThrottle } from './login-throttle.js';
+import { providerButtons } from './oauth/provider-registry.js';
 import type { PageRenderer } from '../pages/page-renderer.js';
-import type { SelfService } from '../accounts/install-accounts.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SecretBox } from '../accounts/secret-box.js';
+import type { DeferredTasks } from '../actors/deferred-tasks.js';
+import type { MailOutbox } from '../mail/mail-outbox.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
+import type { ParsedBody } from '../http/request-body.js';
+import type { Store, StoreRepos, User } from '../store/store.js';
 
 /** What the login endpoints need from the password hash pool (auth/passwords). */
 export interface PasswordHasher {
@@ -20,12 +28,23 @@ export interface PasswordHasher {
   dummyVerify(password: string): Promise<false>;
 }
 
-/** An audit event as producers describe it; the writer assigns id and time. */
-export type AuditRecord = Omit<AuditEvent, 'id' | 'at'> & Partial<Pick<AuditEvent, 'id' | 'at'>>;
-
-/** What the login endpoints need from the audit writer: a call that never waits for I/O. */
-export interface AuditRecorder {
-  record(event: AuditRecord): void;
+/** What login and registration need from the account flows before the endpoints exist (built first by src/accounts, part of AuthDeps). */
+export interface SelfService {
+  readonly pages: PageRenderer;
+  readonly mail: MailOutbox;
+  readonly box: SecretBox;
+  readonly deferred: DeferredTasks;
+  /** In the transaction that created a local account: queue its verification link when verification is on. */
+  onRegistered(tx: StoreRepos, user: User): Promise<void>;
+  /**
+   * A session is about to start for `user`: when a second factor must be proven first, this takes over the answer
+   * (the second-factor page, or 401 for JSON) and returns true.
+   */
+  secondFactor(deps: AuthDeps, req: IncomingMessage, res: ServerResponse, ctx: EndpointContext, user: User,
+    body: ParsedBody | { kind: 'browser' }, rd: string | null, amr: readonly string[], how: { method: string; provider: string }): Promise<boolean>;
+  /** Someone tried to register an address that has an account: tell its owner (in the caller's transaction). */
+  onRegistrationForExisting(tx: StoreRepos, user: User, clientIp: string): Promise<void>;
+  sendMailNow(): Promise<number>;
 }
 
 /** Everything the auth endpoints share, built once by the composition root. */
@@ -35,16 +54,30 @@ export interface AuthDeps {
   readonly sessions: SessionService;
   readonly hasher: PasswordHasher;
   readonly audit: AuditRecorder;
+  /** Logins and logouts are published here (audit and webhooks subscribe). */
+  readonly events: DomainEventBus;
   readonly throttle: LoginThrottle;
   readonly csrf: CsrfGuard;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly cookieName: string;
   readonly cookie: CookieOptions;
-  /** Gatehouse's own pages (templates, brand). */
-  readonly pages: PageRenderer;
-  /** Mail, sealed secrets and the registration hooks of the account flows (src/accounts). */
-  readonly selfService: SelfService;
   /** Login buttons for OAuth providers (filled by auth/oauth once providers exist). */
   readonly providers: readonly { readonly id: string; readonly label: string }[];
+  /** Gatehouse's own pages (templates, brand). */
+  readonly pages: PageRenderer;
+  /** Mail, sealed secrets, the second-factor hook and the registration hooks of the account flows (src/accounts). */
+  readonly selfService: SelfService;
+}
+
+/** Builds what the auth endpoints share from the parts the composition root made. */
+export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessions' | 'hasher' | 'audit' | 'events' | 'metrics' | 'logger' | 'selfService'>): AuthDeps {
+  const { config } = parts;
+  const cookie = sessionCookieOptions(config.sessions);
+  return {
+    ...parts, cookieName: config.sessions.cookie.name, cookie, pages: parts.selfService.pages,
+    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle),
+    csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
+    providers: providerButtons(config.auth.providers),
+  };
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mustache from 'mustache';
 import { BUILT_IN_MAIL_TEMPLATES, type MailTemplate } from './mail-templates.js';
-import { escapeHtml } from '../server/respond.js';
+import { escapeHtml } from '../http/respond.js';
 
 /** A rendered message, ready for a transport. */
 export interface RenderedMail {

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import Mustache from 'mustache';
 import type { PagesConfig } from './config-schema.js';
 import { LAYOUT } from './templates/layout.js';
-import { escapeHtml } from '../server/respond.js';
+import { escapeHtml } from '../http/respond.js';
 import * as AUTH from './templates/auth-pages.js';
 import * as ACCOUNT from './templates/account-pages.js';
 

@@ -2,9 +2,9 @@
  * The storage contract for local accounts beyond a password (issue 18): the mail outbox, single-use account tokens
  * (email verification, password reset, pending second-factor logins, WebAuthn challenges) and second factors. Kept
  * apart from store.ts so the account work can grow without every change touching the core contract; store.ts
- * re-exports it and `StoreRepos` carries the repositories.
+ * re-exports it and `StoreRepos` carries the repositories. (It imports nothing from store.ts: a page is spelt out
+ * where one is returned, so the two files do not import each other.)
  */
-import type { PageOptions, Page } from './store.js';
 
 // ---- the mail outbox ---------------------------------------------------------------------------------------
 
@@ -57,7 +57,7 @@ export interface MailOutboxRepo {
   /** Unfinished messages, and how many are due at `now` (read-only). */
   queueStats(now: Date): Promise<{ unfinished: number; due: number }>;
   /** Messages to one address, newest first (for the operator and tests). */
-  listForAddress(address: string, options?: PageOptions): Promise<Page<OutboxMail>>;
+  listForAddress(address: string, options?: { cursor?: string | null; limit?: number }): Promise<{ items: OutboxMail[]; nextCursor: string | null }>;
   /** Deletes sent and failed messages last updated before `before`; returns how many. */
   deleteFinishedBefore(before: Date): Promise<number>;
 }
