@@ -11,7 +11,7 @@ import {
 const SPOOFED = [
   'X-Auth-User-Id', 'x-auth-email', 'X_AUTH_ROLES', 'X-Auth-Name', 'X-Auth-Request-User', 'X-Forwarded-User', 'X-Forwarded-Email',
   'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'Remote-User', 'X-Remote-User', 'remote_user', 'X-Remote-Groups',
-  'X-WebAuth-User', 'X-Authenticated-User', 'X-Gatehouse-User',
+  'X-WebAuth-User', 'X-Authenticated-User', 'X-Gatehouse-User', 'X-Auth-Email-Verified', 'x_auth_amr',
 ];
 
 /** Each name in several casings and with "_" for "-" (and back). */
@@ -89,9 +89,9 @@ describe('spoofed identity headers', () => {
     const answer = await rawExchange(gh.port, text);
     assert.equal(answer.status, 200, answer.raw.slice(0, 300));
     const got = app.requests.at(-1)!;
-    assertNoSpoof(got, (name) => /^X-Auth-(User-Id|Email|Name|Roles|Orgs)$/.test(name));
+    assertNoSpoof(got, (name) => /^X-Auth-(User-Id|Email|Name|Roles|Orgs|Email-Verified|Amr)$/.test(name));
     const names = headerNames(got);
-    for (const own of ['x-auth-user-id', 'x-auth-email', 'x-auth-name', 'x-auth-roles']) {
+    for (const own of ['x-auth-user-id', 'x-auth-email', 'x-auth-name', 'x-auth-roles', 'x-auth-email-verified', 'x-auth-amr']) {
       assert.equal(names.filter((n) => n === own).length, 1, `${own} set exactly once`);
     }
     assert.equal(got.headers['x-auth-user-id'], 'u-alice');
