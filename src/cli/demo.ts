@@ -5,8 +5,7 @@ import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { loadOrReport, startApp } from './serve.js';
 import { USAGE } from './usage.js';
 import { randomBytes } from 'node:crypto';
-import { openStore } from '../store/index.js';
-import { silentLogger } from '../log/logger.js';
+import type { Store } from '../store/store.js';
 import { createHashPool } from '../auth/passwords/hash-pool.js';
 import { createMetrics } from '../metrics/metrics.js';
 import type { GatehouseConfig } from '../config/index.js';
@@ -26,11 +25,14 @@ export async function demoCommand(args: string[]): Promise<number | undefined> {
     console.error(`gatehouse demo: ${path} has no upstream named "demo" for the demo app`);
     return 1;
   }
-  const demoUser = await ensureDemoUser(config);
   const url = new URL(upstream.url);
   const demo = await startDemoApp(url.hostname, Number(url.port || 80));
   const logger = createLogger(config.logging.level);
-  const app = await startApp(config, path, logger, async () => { demo.server.close(); });
+  let demoUser: { email: string; password: string } | undefined;
+  const app = await startApp(config, path, logger, {
+    beforeStart: async (built) => { demoUser = await ensureDemoUser(built.store!, config); },
+    onStopped: async () => { demo.server.close(); },
+  });
   if (app === undefined) {
     demo.server.close();
     return 1;
@@ -46,17 +48,13 @@ const DEMO_EMAIL = 'demo@example.com';
 
 /**
  * On a fresh demo database, creates one account so a newcomer can sign in at once; its random password is printed
- * once. An existing database is left alone (the user may have changed or removed the demo account).
+ * once. An existing database is left alone (the user may have changed or removed the demo account). Runs on the
+ * app's own store, after it is built and before it listens.
  */
-async function ensureDemoUser(config: GatehouseConfig): Promise<{ email: string; password: string } | undefined> {
-  const store = await openStore(config.storage, { logger: silentLogger() });
-  try {
-    if (await store.users.count() > 0) return undefined;
-    const password = randomBytes(9).toString('base64url');
-    const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
-    await store.users.create({ email: DEMO_EMAIL, name: 'Demo User', passwordHash, roles: ['demo'] });
-    return { email: DEMO_EMAIL, password };
-  } finally {
-    await store.close();
-  }
+async function ensureDemoUser(store: Store, config: GatehouseConfig): Promise<{ email: string; password: string } | undefined> {
+  if (await store.users.count() > 0) return undefined;
+  const password = randomBytes(9).toString('base64url');
+  const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
+  await store.users.create({ email: DEMO_EMAIL, name: 'Demo User', passwordHash, roles: ['demo'] });
+  return { email: DEMO_EMAIL, password };
 }

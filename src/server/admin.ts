@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../metrics/metrics.js';
-import { sendJson } from './respond.js';
+import { sendJson } from '../http/respond.js';
 
 /** A readiness condition besides "started and not draining", e.g. the store answering a ping. */
 export interface ReadinessCheck {

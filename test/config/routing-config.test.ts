@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../src/config/index.js';
 import { ConfigError, formatConfigProblem } from '../../src/errors/index.js';
-import { buildRuntimeTable, retireRuntimeTable } from '../../src/server/runtime-table.js';
+import { buildRuntimeTable, retireRuntimeTable } from '../../src/pipeline/runtime-table.js';
 import { normalizePath } from '../../src/routing/index.js';
 
 const ROUTES = `upstreams:
