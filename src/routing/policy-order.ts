@@ -2,17 +2,43 @@
  * Orders route policies by strictness, for the route table's rule that a request is judged by the strictest
  * route any reading of its path selects. A policy is at least as strict as another when every caller it lets
  * through, the other lets through too: public < authenticated < { roles } / { orgs } (deny never reaches here;
- * the table handles it first). Two role lists are ordered when one is a subset of the other; otherwise (roles
+ * the table handles it first), and with `mfa` / `verified_email` stricter than without. Two role lists are ordered when one is a subset of the other; otherwise (roles
  * against orgs, or lists that overlap partly) there is no order, and the table refuses the request.
  */
 import type { RoutePolicy } from '../config/schema.js';
 
-/** 1 when `a` is stricter than `b`, -1 when looser, 0 when they admit the same callers, undefined when unordered. */
+/**
+ * 1 when `a` is stricter than `b`, -1 when looser, 0 when they admit the same callers, undefined when unordered.
+ * Who may pass (public, authenticated, roles, orgs) and how sure of them we must be (`mfa`, `verified_email`) are
+ * two dimensions: a policy is stricter only when it is at least as strict in both (`{ roles: [a], mfa: true }`
+ * over `{ roles: [a] }`); a second factor against a confirmed email is unordered.
+ */
 export function comparePolicies(a: RoutePolicy, b: RoutePolicy): 1 | 0 | -1 | undefined {
+  const who = compareWho(a, b);
+  if (rank(a) === 3 || rank(b) === 3) return who; // deny: the table handles it first; nothing is stricter
+  const sure = byFlags(assurance(a), assurance(b));
+  if (who === undefined || sure === undefined) return undefined;
+  if (who === 0) return sure;
+  if (sure === 0 || sure === who) return who;
+  return undefined;
+}
+
+/** The assurance a policy asks for on top of who the caller is. */
+function assurance(policy: RoutePolicy): string[] {
+  if (typeof policy === 'string') return [];
+  return [...(policy.mfa === true ? ['mfa'] : []), ...(policy.verified_email === true ? ['verified_email'] : [])];
+}
+
+/** More required flags (a superset) admit fewer callers: stricter. */
+function byFlags(a: readonly string[], b: readonly string[]): 1 | 0 | -1 | undefined {
+  return bySubset(b, a);
+}
+
+function compareWho(a: RoutePolicy, b: RoutePolicy): 1 | 0 | -1 | undefined {
   const ra = rank(a);
   const rb = rank(b);
   if (ra !== rb) return ra > rb ? 1 : -1;
-  if (typeof a === 'string' || typeof b === 'string') return 0; // same rank, both plain words: the same policy
+  if (typeof a === 'string' || typeof b === 'string' || ra === 1) return 0; // same rank, same kind: the same callers
   if ('roles' in a && 'roles' in b) return bySubset(a.roles, b.roles);
   if ('orgs' in a && 'orgs' in b) {
     const orgs = bySubset(a.orgs, b.orgs);
@@ -32,7 +58,8 @@ function rank(policy: RoutePolicy): number {
   if (policy === 'public') return 0;
   if (policy === 'authenticated') return 1;
   if (policy === 'deny') return 3;
-  return 2;
+  // `{ mfa: true }` / `{ verified_email: true }` alone: any signed-in caller (the flags are the other dimension).
+  return 'roles' in policy || 'orgs' in policy ? 2 : 1;
 }
 
 /** A policy listing fewer names (a subset) admits fewer callers, so it is the stricter one. */

@@ -132,6 +132,20 @@ describe('comparePolicies', () => {
     [{ orgs: ['acme'], org_roles: ['admin'] }, { orgs: ['acme', 'globex'], org_roles: ['admin', 'owner'] }, 1],
     [{ orgs: ['acme'] }, { orgs: ['acme', 'globex'], org_roles: ['admin'] }, undefined],
     [{ orgs: ['acme'], org_roles: ['admin'] }, { orgs: ['acme'], org_roles: ['owner'] }, undefined],
+    // a second factor or a confirmed email on top of who may pass: stricter in that dimension
+    [{ mfa: true }, 'authenticated', 1],
+    ['authenticated', { mfa: true }, -1],
+    [{ mfa: true }, 'public', 1],
+    [{ roles: ['a'], mfa: true }, { roles: ['a'] }, 1],
+    [{ roles: ['a'] }, { roles: ['a'], mfa: true }, -1],
+    [{ roles: ['a'], mfa: true }, { roles: ['a', 'b'] }, 1],
+    [{ roles: ['a', 'b'], mfa: true }, { roles: ['a'] }, undefined],
+    [{ mfa: true }, { roles: ['a'] }, undefined],
+    [{ roles: ['a'], mfa: true }, { mfa: true }, 1],
+    [{ mfa: true }, { verified_email: true }, undefined],
+    [{ mfa: true, verified_email: true }, { verified_email: true }, 1],
+    [{ orgs: ['acme'], mfa: true }, { orgs: ['acme'], mfa: true }, 0],
+    [{ orgs: ['acme'] }, { orgs: ['acme'], verified_email: true }, -1],
   ];
   for (const [a, b, want] of CASES) {
     test(`${JSON.stringify(a)} vs ${JSON.stringify(b)} -> ${want}`, () => assert.equal(comparePolicies(a, b), want));
