@@ -1,58 +1,43 @@
 // PostgreSQL goes away while two replicas serve, then comes back: cached sessions keep working, logins fail fast
 // with 503 + Retry-After, readyz says not ready, the audit queue holds its events and drains them afterwards with
 // nothing lost, nothing crashes, and a revocation issued after the restart reaches the other replica.
-// This test stops and restarts the machine's PostgreSQL server, and always starts it again.
+// The PostgreSQL that goes away is a private one (test/helpers/private-databases.ts), never the shared server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { postgresDatabase, reachable, type TestDatabase } from '../store/databases.js';
+import type { TestDatabase } from '../store/databases.js';
 import { storageAsYaml } from '../helpers/full-gatehouse.js';
 import { startServe, tempDir, writeYaml, type ServeProcess } from '../helpers/core-cli.js';
 import { eventually, sample, scrape, send, startUpstream, type TestUpstream } from '../helpers/core-net.js';
+import { privateServerUnavailable, startPrivatePostgres, type PrivateServer } from '../helpers/private-databases.js';
 
 const PASSWORD = 'a long enough passphrase';
-const cluster = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql')[0] : undefined;
-const canRestart = cluster !== undefined && existsSync('/usr/bin/pg_ctlcluster') && await reachable('postgres');
-if (!canRestart) {
-  if (process.env.CI === 'true') throw new Error('the database outage test needs the local PostgreSQL and pg_ctlcluster');
-  console.warn('SKIPPED: database outage test (needs a local PostgreSQL cluster and pg_ctlcluster; under CI=true this fails)');
-}
-
-function pgCtl(action: 'start' | 'stop'): void {
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster!, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'ignore', timeout: 60_000 });
-}
-
-function pgIsUp(): boolean {
-  try {
-    execFileSync('pg_isready', ['-q', '-h', '127.0.0.1', '-p', '5432'], { stdio: 'ignore', timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
+const unavailable = privateServerUnavailable('postgres');
+if (unavailable !== undefined) {
+  if (process.env.CI === 'true') throw new Error(`the database outage test needs a private PostgreSQL: ${unavailable}`);
+  console.warn(`SKIPPED: database outage test (${unavailable}; under CI=true this fails)`);
 }
 
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-test('PostgreSQL restart while two replicas serve', { skip: !canRestart, timeout: 180_000 }, async (t) => {
+test('PostgreSQL restart while two replicas serve', { skip: unavailable !== undefined, timeout: 240_000 }, async (t) => {
+  let server: PrivateServer | undefined;
   let db: TestDatabase | undefined;
   let upstream: TestUpstream | undefined;
   const tmp = tempDir('gatehouse-outage-');
   const replicas: ServeProcess[] = [];
   t.after(async () => {
-    if (!pgIsUp()) pgCtl('start');
-    await eventually(30_000, 'PostgreSQL back', () => pgIsUp());
     for (const r of replicas) {
       r.child.kill('SIGTERM');
       await r.exited(15_000).catch(() => r.kill());
     }
     await upstream?.close();
     tmp.cleanup();
-    await db?.drop();
+    await server?.destroy();
   });
-  db = await postgresDatabase();
+  server = await startPrivatePostgres();
+  db = await server.createDatabase();
   upstream = await startUpstream('app');
   const config = writeYaml(join(tmp.dir, 'gatehouse.yaml'), {
     server: { listen: '127.0.0.1:0', public_url: 'http://127.0.0.1', drain_delay: '0s', grace_period: '2s' },
@@ -78,8 +63,8 @@ test('PostgreSQL restart while two replicas serve', { skip: !canRestart, timeout
   // Audit events queued just before the outage: the flush interval is 4 s, so they are still in memory.
   const N = 8;
   for (let i = 0; i < N; i++) assert.equal((await send(a.port, { path: '/.gatehouse/login', ...json({ email: `nobody${i}@example.com`, password: 'wrong password' }) })).status, 401);
-  pgCtl('stop');
-  assert.equal(pgIsUp(), false, 'PostgreSQL is down');
+  await server.stop();
+  assert.equal(await server.isUp(), false, 'PostgreSQL is down');
 
   for (const r of replicas) {
     const cached = await send(r.port, { path: '/private/', headers: { authorization: `Bearer ${token}` } });
@@ -96,8 +81,7 @@ test('PostgreSQL restart while two replicas serve', { skip: !canRestart, timeout
   const during = await scrape(a.adminPort);
   assert.ok((sample(during, 'gatehouse_audit_queue_depth') ?? 0) >= N, 'the audit events wait in the queue');
 
-  pgCtl('start');
-  await eventually(30_000, 'PostgreSQL back', () => pgIsUp());
+  await server.start();
   await eventually(20_000, 'readyz 200 again', async () => (await send(a.adminPort, { path: '/readyz' })).status === 200);
   await eventually(20_000, 'the audit queue drained', async () => sample(await scrape(a.adminPort), 'gatehouse_audit_queue_depth') === 0);
   const check = new pg.Client({ connectionString: db.config.postgres.url });
