@@ -8,6 +8,8 @@ const poolSchema = (defaultUrl: string) => z.strictObject({
   pool_max: z.number().int().positive().max(1000).default(10),
   /** How long a query waits for a free connection before failing with StoreBusy. */
   acquire_timeout: durationMs.default(3000),
+  /** Longest wait for one statement's answer before the database counts as unreachable (StoreDown, 503). */
+  query_timeout: durationMs.default(10_000),
 });
 
 /** The `storage:` section: which driver, and each driver's settings. */

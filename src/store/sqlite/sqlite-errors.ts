@@ -16,8 +16,10 @@ export function mapSqliteError(e: WireError): GatehouseError {
     return new ConflictError(conflictField(e.message));
   }
   if (e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new NotFoundError('referenced row');
-  if (e.code === 'SQLITE_CANTOPEN' || e.code.startsWith('SQLITE_IOERR') || e.code === 'SQLITE_FULL' ||
-    e.code === 'SQLITE_CORRUPT' || e.code === 'SQLITE_NOTADB' || e.code === 'GATE_DOWN') {
+  // The file cannot be opened, read or written: a disk that is full, gone or remounted read-only (SQLITE_READONLY
+  // is what a read-only filesystem gives a write), a damaged file. Retrying now fails the same way.
+  if (e.code.startsWith('SQLITE_CANTOPEN') || e.code.startsWith('SQLITE_IOERR') || e.code === 'SQLITE_FULL' ||
+    e.code.startsWith('SQLITE_READONLY') || e.code.startsWith('SQLITE_CORRUPT') || e.code === 'SQLITE_NOTADB' || e.code === 'GATE_DOWN') {
     return new StoreDownError(`sqlite: ${e.message}`);
   }
   return new GatehouseError('GATE_ERR_INTERNAL', 'storage error', { detail: `sqlite ${e.code}: ${e.message}` });
