@@ -9,7 +9,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { anonymousOnly, type IdentityResolver } from './policy/identity.js';
 import { buildRuntimeTable, retireRuntimeTable, type RuntimeTable } from './server/runtime-table.js';
 import { createIngress } from './server/ingress.js';
-import { createAdminHandler, type ReadinessCheck } from './server/admin.js';
+import { createAdminHandler, type ReadinessCheck, type ReadinessDetail } from './server/admin.js';
 import { EndpointRouter } from './server/endpoint-router.js';
 import { registerPlaceholderLogin } from './server/default-endpoints.js';
 import type { Actor } from './actors/actor.js';
@@ -40,6 +40,8 @@ export interface App {
   current(): RuntimeTable;
   addActor(actor: Actor): void;
   addReadinessCheck(check: ReadinessCheck): void;
+  /** Adds something /readyz?verbose reports without it deciding readiness (the database's state). */
+  addReadinessDetail(detail: ReadinessDetail): void;
   setIdentityResolver(resolver: IdentityResolver): void;
   /** Where unauthenticated browsers go instead of the login page (auth.default_provider); undefined restores it. */
   setLoginRedirect(redirect: ((rd: string) => string) | undefined): void;
@@ -54,6 +56,7 @@ export function createApp(options: AppOptions): App {
   registerPlaceholderLogin(endpoints);
   const actors: Actor[] = [];
   const checks: ReadinessCheck[] = [];
+  const details: ReadinessDetail[] = [];
   let identity: IdentityResolver = anonymousOnly;
   let loginRedirect: ((rd: string) => string) | undefined;
   let ready = false;
@@ -90,7 +93,7 @@ export function createApp(options: AppOptions): App {
     const body = JSON.stringify({ error: 'bad_request', code: 'GATE_ERR_BAD_REQUEST', message: 'malformed request' });
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
-  const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks }));
+  const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks, details }));
   metrics.ready.set(0);
   // Counters that alerts watch with increase() start at 0, so their first failure is an increase, not a new series.
   metrics.configReloads.inc({ result: 'success' }, 0);
@@ -152,6 +155,7 @@ export function createApp(options: AppOptions): App {
     current: () => table,
     addActor: (actor) => { actors.push(actor); },
     addReadinessCheck: (check) => { checks.push(check); },
+    addReadinessDetail: (detail) => { details.push(detail); },
     setIdentityResolver: (resolver) => { identity = resolver; },
     setLoginRedirect: (redirect) => { loginRedirect = redirect; },
     reload,

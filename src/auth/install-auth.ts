@@ -25,6 +25,7 @@ import { installOAuth } from './oauth/install-oauth.js';
 import { providerButtons } from './oauth/provider-registry.js';
 import { installApi } from '../api/install-api.js';
 import { orgLoader } from '../api/org-loader.js';
+import { watchDatabase } from '../server/watch-database.js';
 
 /** The parts of accounts and sessions other concerns (OAuth, the SSO API) build on. */
 export interface AuthRuntime {
@@ -40,10 +41,11 @@ export interface AuthRuntime {
  * hash pool, the audit writer, the last-seen debouncer and the sweeper as actors, and the /.gatehouse/ endpoints.
  * The store is closed last, after every actor has drained into it.
  */
-export async function installAuth(app: App, config: GatehouseConfig, store: Store, logger: Logger): Promise<AuthRuntime> {
+export async function installAuth(app: App, config: GatehouseConfig, rawStore: Store, logger: Logger): Promise<AuthRuntime> {
   const { metrics } = app;
-  app.addActor({ name: 'store', start: () => undefined, stop: () => store.close() });
-  app.addReadinessCheck({ name: 'store', check: async () => { await store.ping(); return true; } });
+  app.addActor({ name: 'store', start: () => undefined, stop: () => rawStore.close() });
+  // The database's state is reported, not a readiness check (src/server/readiness.ts says why).
+  const store = watchDatabase(app, rawStore, config.storage.health_interval, logger);
 
   const audit = createAuditWriter({ store, config: config.audit, metrics, logger });
   const lastSeen = createLastSeenDebouncer({

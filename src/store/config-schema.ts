@@ -28,6 +28,8 @@ export const storageSchema = z.strictObject({
   change_poll_interval: durationMs.default(1_000),
   /** How long change-feed entries are kept; a replica that falls further behind drops its whole session cache. */
   change_retention: durationMs.default(3_600_000),
+  /** How often each replica pings the database to report its state (gatehouse_store_up, /readyz?verbose). */
+  health_interval: durationMs.default(5_000),
   /** Apply pending migrations when `serve` starts. */
   migrate_on_start: z.boolean().default(true),
 }).prefault({});

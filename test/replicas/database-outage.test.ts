@@ -1,5 +1,6 @@
-// PostgreSQL goes away while two replicas serve, then comes back: cached sessions keep working, logins fail fast
-// with 503 + Retry-After, readyz says not ready, the audit queue holds its events and drains them afterwards with
+// PostgreSQL goes away while two replicas serve, then comes back: cached sessions and public routes keep working,
+// logins fail fast with 503 + Retry-After, readyz stays ready while the database's state is reported beside it
+// (/readyz?verbose, gatehouse_store_up, a log line on each change), the audit queue holds its events and drains them afterwards with
 // nothing lost, nothing crashes, and a revocation issued after the restart reaches the other replica.
 // The PostgreSQL that goes away is a private one (test/helpers/private-databases.ts), never the shared server.
 import { test } from 'node:test';
@@ -45,8 +46,11 @@ test('PostgreSQL restart while two replicas serve', { skip: unavailable !== unde
     admin: { listen: '127.0.0.1:0' },
     reload: { watch: false },
     upstreams: { app: { url: upstream.url } },
-    routes: [{ name: 'private', match: { path: '/private/' }, policy: 'authenticated', upstream: 'app' }],
-    storage: { ...storageAsYaml(db.config), postgres: { ...(storageAsYaml(db.config)['postgres'] as object), acquire_timeout: '1s' }, change_poll_interval: '500ms' },
+    routes: [
+      { name: 'private', match: { path: '/private/' }, policy: 'authenticated', upstream: 'app' },
+      { name: 'public', match: { path: '/public/' }, policy: 'public', upstream: 'app' },
+    ],
+    storage: { ...storageAsYaml(db.config), postgres: { ...(storageAsYaml(db.config)['postgres'] as object), acquire_timeout: '1s' }, change_poll_interval: '500ms', health_interval: '1s' },
     sessions: { cookie: { secure: false, name: 'gh_session' }, cache: { ttl: '120s' } },
     auth: { local: { registration: 'open' }, throttle: { max_failures_per_account: 1000, max_failures_per_ip: 1000 } },
     // Nothing flushes on time during the test: the events queued before the outage wait in memory until one more
@@ -78,12 +82,33 @@ test('PostgreSQL restart while two replicas serve', { skip: unavailable !== unde
   assert.equal(refused.status, 503, refused.body);
   assert.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After on the 503');
   assert.ok(took < 3000, `the login failed fast (${took} ms)`);
-  await eventually(10_000, 'readyz 503 during the outage', async () => (await send(a.adminPort, { path: '/readyz' })).status === 503);
+  // Readiness does not follow the database: both replicas stay in the Service, serving cached sessions and public
+  // routes; the database's state is reported beside it (the verbose detail, a gauge, one log line per change).
+  for (const r of replicas) {
+    await r.waitForLog('database unreachable', 15_000);
+    const ready = await send(r.adminPort, { path: '/readyz' });
+    assert.equal(ready.status, 200, `readyz stays 200 while the database is away: ${ready.body}`);
+    const verbose = JSON.parse((await send(r.adminPort, { path: '/readyz?verbose' })).body) as { status: string; database: { state: string; driver: string; reason?: string } };
+    assert.equal(verbose.status, 'ready');
+    assert.equal(verbose.database.state, 'down');
+    assert.equal(verbose.database.driver, 'postgres');
+    assert.ok((verbose.database.reason ?? '').length > 0, 'the verbose detail says why');
+    const metrics = await scrape(r.adminPort);
+    assert.equal(sample(metrics, 'gatehouse_store_up'), 0);
+    assert.equal(sample(metrics, 'gatehouse_ready'), 1);
+  }
+  const publicAnswer = await send(a.port, { path: '/public/' });
+  assert.equal(publicAnswer.status, 200, 'a public route keeps working');
   const during = await scrape(a.adminPort);
   assert.equal(sample(during, 'gatehouse_audit_queue_depth'), N, 'the audit events wait in the queue');
 
   await server.start();
-  await eventually(20_000, 'readyz 200 again', async () => (await send(a.adminPort, { path: '/readyz' })).status === 200);
+  for (const r of replicas) {
+    const back = await r.waitForLog('database reachable again', 20_000);
+    assert.ok(Number(back['downForMs']) > 0, 'the recovery line says how long the database was away');
+    await eventually(10_000, 'gatehouse_store_up 1 again', async () => sample(await scrape(r.adminPort), 'gatehouse_store_up') === 1);
+    assert.equal(JSON.parse((await send(r.adminPort, { path: '/readyz?verbose' })).body).database.state, 'up');
+  }
   // One more event fills the batch: the writer flushes the queue into the database that came back.
   assert.equal((await send(a.port, { path: '/.gatehouse/login', ...json({ email: 'nobody-after@example.com', password: 'wrong password' }) })).status, 401);
   await eventually(20_000, 'the audit queue drained', async () => sample(await scrape(a.adminPort), 'gatehouse_audit_queue_depth') === 0);

@@ -47,8 +47,10 @@ export function openMysqlDriver(options: MysqlDriverOptions): SqlDriver {
   // the pool was opening a connection that did not come up in time: the server is not answering (StoreDown), not
   // merely busy (every connection in use: StoreBusy).
   let held = 0;
+  let waiting = 0;
   const latch = new OutageLatch();
   const acquire = async (): Promise<Conn> => {
+    waiting++;
     try {
       const conn = await withTimeout(pool.getConnection(), options.acquireTimeoutMs,
         () => held < options.poolMax
@@ -59,7 +61,14 @@ export function openMysqlDriver(options: MysqlDriverOptions): SqlDriver {
       return conn;
     } catch (err) {
       throw latch.seen(mapMysqlError(err), err instanceof StoreBusyError);
+    } finally {
+      waiting--;
     }
+  };
+  // mysql2 keeps its open connections in the core pool's _allConnections (no public count); read defensively.
+  const openConnections = (): number => {
+    const all = (pool as unknown as { pool?: { _allConnections?: { length?: unknown } } }).pool?._allConnections?.length;
+    return typeof all === 'number' ? all : held;
   };
   const exec = async (conn: Conn, sql: string, params: readonly SqlValue[]): Promise<unknown> => {
     try {
@@ -135,5 +144,6 @@ export function openMysqlDriver(options: MysqlDriverOptions): SqlDriver {
     async close(): Promise<void> {
       await pool.end();
     },
+    poolStats: () => ({ max: options.poolMax, open: openConnections(), inUse: held, waiting }),
   };
 }

@@ -137,5 +137,6 @@ export function openPgDriver(options: PgDriverOptions): SqlDriver {
     async close(): Promise<void> {
       await pool.end();
     },
+    poolStats: () => ({ max: options.poolMax, open: pool.totalCount, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
   };
 }
