@@ -13,7 +13,7 @@ import { createAdminHandler, type ReadinessCheck, type ReadinessDetail } from '.
 import { EndpointRouter } from './server/endpoint-router.js';
 import { registerPlaceholderLogin } from './server/default-endpoints.js';
 import type { Actor } from './actors/actor.js';
-import { ConfigError, formatConfigProblem } from './errors/index.js';
+import { ConfigError, ListenError, formatConfigProblem } from './errors/index.js';
 
 /** How to build an app: its validated config, where that came from (for reloads), and its dependencies. */
 export interface AppOptions {
@@ -119,11 +119,12 @@ export function createApp(options: AppOptions): App {
     }
   }
 
-  async function listen(server: Server, where: { host: string; port: number }): Promise<AddressInfo> {
+  async function listen(server: Server, where: { host: string; port: number }, setting: string): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const refused = (err: Error): void => reject(new ListenError(setting, where, err));
+      server.once('error', refused);
       server.listen(where.port, where.host, () => {
-        server.off('error', reject);
+        server.off('error', refused);
         resolve();
       });
     });
@@ -161,8 +162,8 @@ export function createApp(options: AppOptions): App {
     reload,
     async start() {
       const cfg = table.config;
-      const admin = await listen(adminServer, options.listen?.admin ?? cfg.admin.listen);
-      const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen);
+      const admin = await listen(adminServer, options.listen?.admin ?? cfg.admin.listen, 'admin.listen');
+      const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen, 'server.listen');
       for (const actor of actors) await actor.start();
       if (options.configPath !== undefined && cfg.reload.watch) {
         watcher = watchConfigFile(options.configPath, cfg.reload.debounce, () => void reload());

@@ -8,6 +8,7 @@ import { isGatehouseError } from '../errors/index.js';
 import { parseFlags } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { USAGE } from './usage.js';
+import { explainStartupFailure } from './startup-failure.js';
 
 /** `gatehouse serve`: runs until SIGTERM/SIGINT (drain, then exit 0); a second signal exits at once. */
 export async function serveCommand(args: string[]): Promise<number | undefined> {
@@ -66,13 +67,13 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
   try {
     app = await buildApp(config, path, logger);
   } catch (err) {
-    logger.fatal({ err: errorSummary(err) }, 'could not open the store');
+    reportStartupFailure(err, config, logger);
     return undefined;
   }
   try {
     await app.start();
   } catch (err) {
-    logger.fatal({ err }, 'could not start');
+    reportStartupFailure(err, config, logger);
     await app.abort();
     return undefined;
   }
@@ -89,6 +90,11 @@ export async function buildApp(config: GatehouseConfig, path: string | undefined
   return app;
 }
 
-function errorSummary(err: unknown): unknown {
-  return isGatehouseError(err) ? { code: err.code, message: err.message, detail: err.detail } : err;
+/**
+ * One line on stderr naming what failed and the setting to change (a port in use, a database that does not answer).
+ * Only an unexpected error (a bug, not the environment) also gets a fatal log line with its stack.
+ */
+export function reportStartupFailure(err: unknown, config: GatehouseConfig, logger: Logger): void {
+  console.error(`gatehouse: ${explainStartupFailure(err, config)}`);
+  if (!isGatehouseError(err)) logger.fatal({ err }, 'could not start');
 }

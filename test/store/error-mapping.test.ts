@@ -77,6 +77,7 @@ test('SQLite: lock contention is StoreBusy; a file that cannot be opened, read o
     ['SQLITE_IOERR', 'down'], ['SQLITE_IOERR_WRITE', 'down'], ['SQLITE_IOERR_FSYNC', 'down'], ['SQLITE_FULL', 'down'],
     ['SQLITE_READONLY', 'down'], ['SQLITE_READONLY_DBMOVED', 'down'], ['SQLITE_CANTOPEN', 'down'],
     ['SQLITE_CANTOPEN_ISDIR', 'down'], ['SQLITE_CORRUPT', 'down'], ['SQLITE_NOTADB', 'down'],
+    ['ENOTDIR', 'down'], ['EACCES', 'down'], ['EROFS', 'down'], ['EEXIST', 'down'],
     ['SQLITE_ERROR', 'internal'], ['SQLITE_MISMATCH', 'internal'],
   ];
   for (const [code, want] of table) assert.equal(kindOf(mapSqliteError({ code, message: code })), want, code);
