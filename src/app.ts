@@ -2,7 +2,6 @@ import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatehouseConfig } from './config/index.js';
-import { loadConfigFile } from './config/index.js';
 import { watchConfigFile } from './config/watch-config.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -13,13 +12,16 @@ import { createAdminHandler, type ReadinessCheck, type ReadinessDetail } from '.
 import { EndpointRouter } from './server/endpoint-router.js';
 import { registerPlaceholderLogin } from './server/default-endpoints.js';
 import type { Actor } from './actors/actor.js';
-import { ConfigError, ListenError, formatConfigProblem } from './errors/index.js';
+import { ListenError } from './errors/index.js';
+import { createConfigReloader } from './server/config-reloader.js';
 
 /** How to build an app: its validated config, where that came from (for reloads), and its dependencies. */
 export interface AppOptions {
   config: GatehouseConfig;
   /** The file the config came from; reloads re-read it. Omit to disable reloads. */
   configPath?: string;
+  /** The SHA-256 of that file as it was loaded (`gatehouse_config_info`). */
+  configSha256?: string;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   /** Overrides the listen addresses (tests pass port 0). */
@@ -31,7 +33,7 @@ export interface App {
   readonly metrics: Metrics;
   readonly endpoints: EndpointRouter;
   start(): Promise<{ ingress: AddressInfo; admin: AddressInfo }>;
-  /** Re-reads the config file and swaps routes and upstreams; false (and the old table kept) when it is invalid. */
+  /** Re-reads the config file and applies it when it changes only live settings; false (the old one kept) otherwise. */
   reload(): Promise<boolean>;
   /** Drain and stop: readyz 503 at once, serve for drain_delay, stop accepting, wait up to grace_period, stop actors. */
   stop(): Promise<void>;
@@ -95,28 +97,21 @@ export function createApp(options: AppOptions): App {
   });
   const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks, details }));
   metrics.ready.set(0);
-  // Counters that alerts watch with increase() start at 0, so their first failure is an increase, not a new series.
-  metrics.configReloads.inc({ result: 'success' }, 0);
-  metrics.configReloads.inc({ result: 'failure' }, 0);
-
-  async function reload(): Promise<boolean> {
-    if (options.configPath === undefined) return false;
-    try {
-      const next = loadConfigFile(options.configPath, options.env ?? process.env);
-      warnAboutRestartOnlyChanges(table.config, next, logger);
+  const reloader = options.configPath === undefined ? undefined : createConfigReloader({
+    path: options.configPath, env: options.env ?? process.env, sha256: options.configSha256, metrics, logger,
+    running: () => table.config,
+    apply: (next) => {
       const old = table;
       table = buildRuntimeTable(next, old);
-      metrics.configReloads.inc({ result: 'success' });
-      logger.info({ routes: next.routes.length, upstreams: Object.keys(next.upstreams).length }, 'configuration reloaded');
+      // Only a changed setting touches the logger (a logger handed in by a test stays as it was given).
+      if (next.logging.level !== old.config.logging.level) logger.level = next.logging.level;
       // In-flight requests hold `old`; pools it alone used are closed gracefully (undici lets running requests finish).
       void retireRuntimeTable(old, table);
-      return true;
-    } catch (err) {
-      metrics.configReloads.inc({ result: 'failure' });
-      const problems = err instanceof ConfigError ? err.problems.map(formatConfigProblem) : [String(err)];
-      logger.error({ problems }, 'configuration reload refused; the previous configuration stays in force');
-      return false;
-    }
+    },
+  });
+
+  async function reload(): Promise<boolean> {
+    return reloader !== undefined && await reloader.reload() === 'success';
   }
 
   async function listen(server: Server, where: { host: string; port: number }, setting: string): Promise<AddressInfo> {
@@ -201,12 +196,4 @@ export function createApp(options: AppOptions): App {
       await closeEverything();
     },
   };
-}
-
-/** Listeners and storage are bound at start; say so when a reload tries to change them. */
-function warnAboutRestartOnlyChanges(old: GatehouseConfig, next: GatehouseConfig, logger: Logger): void {
-  const sections = ['admin', 'storage', 'auth', 'sessions', 'audit'] as const;
-  const changed: string[] = sections.filter((s) => JSON.stringify(old[s]) !== JSON.stringify(next[s]));
-  if (JSON.stringify(old.server.listen) !== JSON.stringify(next.server.listen)) changed.push('server.listen');
-  if (changed.length > 0) logger.warn({ sections: changed }, 'these settings take effect only after a restart');
 }

@@ -1,4 +1,4 @@
-import { loadConfigFile, type GatehouseConfig } from '../config/index.js';
+import { fileSha256, loadConfigFile, type GatehouseConfig } from '../config/index.js';
 import { ConfigError, formatConfigProblem } from '../errors/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createApp, type App } from '../app.js';
@@ -85,7 +85,9 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
 /** Builds the whole app for `serve`: the store, the core, and accounts with sessions. */
 export async function buildApp(config: GatehouseConfig, path: string | undefined, logger: Logger): Promise<App> {
   const store = await openStore(config.storage, { logger });
-  const app = createApp({ config, ...(path === undefined ? {} : { configPath: path }), logger });
+  // The file was read and validated a moment ago; its hash is taken now (a change in between reloads anyway).
+  const sha256 = path === undefined ? undefined : fileSha256(path);
+  const app = createApp({ config, ...(path === undefined ? {} : { configPath: path }), ...(sha256 === undefined ? {} : { configSha256: sha256 }), logger });
   await installAuth(app, config, store, logger);
   return app;
 }

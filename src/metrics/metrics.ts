@@ -54,8 +54,18 @@ export function createMetrics() {
       labelNames: ['upstream', 'reason'] as const, registers,
     }),
     configReloads: new Counter({
-      name: 'gatehouse_config_reloads_total', help: 'Configuration reloads, by result (success or failure).',
+      name: 'gatehouse_config_reloads_total', help: 'Configuration reloads, by result (success; failure: the file is invalid; restart_required: it changes settings bound at start).',
       labelNames: ['result'] as const, registers,
+    }),
+    configLastReloadSuccess: new Gauge({
+      name: 'gatehouse_config_last_reload_success', help: '1 when the last reload was applied (or none was tried since start), 0 when it was refused.', registers,
+    }),
+    configLastReloadSuccessTime: new Gauge({
+      name: 'gatehouse_config_last_reload_success_timestamp_seconds', help: 'When the configuration in force was loaded (start or last applied reload), Unix seconds.', registers,
+    }),
+    configInfo: new Gauge({
+      name: 'gatehouse_config_info', help: 'Always 1; sha256 is the SHA-256 of the configuration file in force.',
+      labelNames: ['sha256'] as const, registers,
     }),
     inFlight: new Gauge({
       name: 'gatehouse_in_flight_requests', help: 'Requests in flight on the ingress listener.', registers,

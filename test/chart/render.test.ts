@@ -124,6 +124,26 @@ describe('chart: sidecar mode with SQLite', () => {
     assert.ok(volumes.tmp.emptyDir);
     assert.equal(d.spec.strategy.type, 'Recreate', 'one SQLite file on a RWO volume');
     assert.equal(d.spec.template.metadata.annotations['checksum/config'], undefined, 'config changes reload in place');
+    assert.match(d.spec.template.metadata.annotations['checksum/restart-config'], /^[0-9a-f]{64}$/, 'restart-only changes roll the pods');
+  });
+
+  test('the restart checksum changes with settings bound at start, not with live ones', (t) => {
+    const checksum = (over: Record<string, unknown>): string | undefined => {
+      const r = mustRender(t, ['sidecar-sqlite.yaml', over]);
+      return r?.get('Deployment').spec.template.metadata.annotations['checksum/restart-config'];
+    };
+    const base = checksum({});
+    if (base === undefined) return;
+    const routes = [{ name: 'all', match: { path: '/' }, policy: 'public', upstream: 'app' }];
+    assert.equal(checksum({ config: { routes } }), base, 'routes reload live');
+    assert.equal(checksum({ config: { logging: { level: 'debug' } } }), base, 'the log level reloads live');
+    assert.equal(checksum({ config: { server: { trusted_proxies: ['10.0.0.0/8'] } } }), base, 'trusted proxies reload live');
+    assert.notEqual(checksum({ config: { sessions: { idle_timeout: '1h' } } }), base, 'sessions need a restart');
+    assert.notEqual(checksum({ config: { auth: { local: { registration: 'open' } } } }), base, 'auth needs a restart');
+    assert.notEqual(checksum({ config: { server: { public_url: 'https://other.example.com' } } }), base, 'public_url needs a restart');
+    assert.notEqual(checksum({ storage: { sqlite: { path: '/var/lib/gatehouse/other.db' } } }), base, 'storage needs a restart');
+    const off = mustRender(t, ['sidecar-sqlite.yaml', { rollOnRestartRequiredChange: false }]);
+    assert.equal(off?.get('Deployment').spec.template.metadata.annotations?.['checksum/restart-config'], undefined);
   });
 
   test('secrets reach the container from the Secret, never the ConfigMap', (t) => {

@@ -160,6 +160,23 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 {{- toYaml $cfg }}
 {{- end }}
 
+{{/*
+SHA-256 of the configuration without the settings a reload applies live (src/config/reload-plan.ts,
+LIVE_SETTINGS): routes, upstreams, server.trusted_proxies, server.identity_header_prefix, server.max_in_flight,
+server.drain_delay, server.grace_period, logging.level. It changes exactly when the pods need a restart.
+*/}}
+{{- define "gatehouse.restartConfigChecksum" -}}
+{{- $cfg := include "gatehouse.config" . | fromYaml }}
+{{- $cfg = omit $cfg "routes" "upstreams" }}
+{{- if kindIs "map" $cfg.server }}
+{{- $_ := set $cfg "server" (omit $cfg.server "trusted_proxies" "identity_header_prefix" "max_in_flight" "drain_delay" "grace_period") }}
+{{- end }}
+{{- if kindIs "map" $cfg.logging }}
+{{- $_ := set $cfg "logging" (omit $cfg.logging "level") }}
+{{- end }}
+{{- toJson $cfg | sha256sum }}
+{{- end }}
+
 {{/* Environment variables taken from the Secret. */}}
 {{- define "gatehouse.secretEnv" -}}
 {{- $name := include "gatehouse.secretName" . }}
@@ -307,6 +324,10 @@ checksum/secret: {{ toJson .Values.secret.values | sha256sum }}
 {{- end }}
 {{- if .Values.rollOnConfigChange }}
 checksum/config: {{ include "gatehouse.config" . | sha256sum }}
+{{- end }}
+{{- if .Values.rollOnRestartRequiredChange }}
+{{- /* Settings Gatehouse applies only at start: a change to them rolls the pods; live ones reload in place. */}}
+checksum/restart-config: {{ include "gatehouse.restartConfigChecksum" . }}
 {{- end }}
 {{- with .Values.podAnnotations }}
 {{ toYaml . }}
