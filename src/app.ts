@@ -5,8 +5,11 @@ import type { GatehouseConfig } from './config/index.js';
 import { watchConfigFile } from './config/watch-config.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { anonymousOnly, type IdentityResolver } from './policy/identity.js';
-import { buildRuntimeTable, retireRuntimeTable, type RuntimeTable } from './server/runtime-table.js';
+import { buildRuntimeTable, retireRuntimeTable, type RuntimeTable } from './pipeline/runtime-table.js';
+import { authenticateChain, type Authenticate, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
+import { createAuthorize } from './pipeline/4-authorize/decide.js';
+import { createMutate } from './pipeline/5-mutate/mutate.js';
+import type { Pipeline } from './pipeline/pipeline.js';
 import { createIngress } from './server/ingress.js';
 import { createAdminHandler, type ReadinessCheck, type ReadinessDetail } from './server/admin.js';
 import { EndpointRouter } from './server/endpoint-router.js';
@@ -32,6 +35,8 @@ export interface AppOptions {
 export interface App {
   readonly metrics: Metrics;
   readonly endpoints: EndpointRouter;
+  /** The stages every transport runs (a forward-auth endpoint evaluates original requests with it). */
+  readonly pipeline: Pipeline;
   start(): Promise<{ ingress: AddressInfo; admin: AddressInfo }>;
   /** Re-reads the config file and applies it when it changes only live settings; false (the old one kept) otherwise. */
   reload(): Promise<boolean>;
@@ -44,7 +49,8 @@ export interface App {
   addReadinessCheck(check: ReadinessCheck): void;
   /** Adds something /readyz?verbose reports without it deciding readiness (the database's state). */
   addReadinessDetail(detail: ReadinessDetail): void;
-  setIdentityResolver(resolver: IdentityResolver): void;
+  /** The authenticate stage's list, in order (until accounts exist, none: everyone is anonymous). */
+  setAuthenticators(authenticators: readonly Authenticator[]): void;
   /** Where unauthenticated browsers go instead of the login page (auth.default_provider); undefined restores it. */
   setLoginRedirect(redirect: ((rd: string) => string) | undefined): void;
 }
@@ -59,7 +65,7 @@ export function createApp(options: AppOptions): App {
   const actors: Actor[] = [];
   const checks: ReadinessCheck[] = [];
   const details: ReadinessDetail[] = [];
-  let identity: IdentityResolver = anonymousOnly;
+  let authenticate: Authenticate = authenticateChain([]);
   let loginRedirect: ((rd: string) => string) | undefined;
   let ready = false;
   let closing = false;
@@ -67,10 +73,14 @@ export function createApp(options: AppOptions): App {
   let watcher: { close(): void } | undefined;
   const upgraded = new Set<Socket>();
 
+  const loginPath = '/.gatehouse/login';
   const ingress = createIngress({
-    table: () => table, metrics, logger, endpoints, loginPath: '/.gatehouse/login',
-    identity: { resolve: (req, ip) => identity.resolve(req, ip) },
-    get loginRedirect() { return loginRedirect; },
+    table: () => table, metrics, logger, endpoints,
+    stages: {
+      authenticate: (headers) => authenticate(headers),
+      authorize: createAuthorize((rd) => loginRedirect?.(rd) ?? `${loginPath}?rd=${encodeURIComponent(rd)}`),
+      mutate: createMutate(),
+    },
   });
   const ingressServer: Server = createServer({
     // Bounds on slow clients (slowloris): whole headers within 30 s, a whole request within 5 min.
@@ -148,11 +158,12 @@ export function createApp(options: AppOptions): App {
   return {
     metrics,
     endpoints,
+    pipeline: ingress.pipeline,
     current: () => table,
     addActor: (actor) => { actors.push(actor); },
     addReadinessCheck: (check) => { checks.push(check); },
     addReadinessDetail: (detail) => { details.push(detail); },
-    setIdentityResolver: (resolver) => { identity = resolver; },
+    setAuthenticators: (list) => { authenticate = authenticateChain(list); },
     setLoginRedirect: (redirect) => { loginRedirect = redirect; },
     reload,
     async start() {

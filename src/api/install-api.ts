@@ -8,7 +8,6 @@ import { GatehouseError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { EndpointContext } from '../server/endpoint-router.js';
 import { sendJson } from '../server/respond.js';
-import { sessionIdentityResolver } from '../sessions/identity-resolver.js';
 import type { Store } from '../store/store.js';
 import { createWebhookDeliverer, type WebhookDeliverer } from '../actors/webhook-deliverer.js';
 import { auditEndpoints } from './audit.js';
@@ -58,7 +57,6 @@ export function installApi(app: App, config: GatehouseConfig, store: Store, logg
   app.addActor(deliverer);
   const deps: ApiDeps = { store, auth, config, webhooks: config.webhooks, logger, kickDeliverer: () => deliverer.kick() };
   const router = buildApiRouter();
-  const resolver = sessionIdentityResolver(auth.sessions, auth.deps.cookieName);
   const bodyLimit = Math.min(API_BODY_LIMIT, config.server.max_body_bytes);
 
   app.endpoints.addPrefix(`${API_PREFIX}/`, async (req: IncomingMessage, res: ServerResponse, ctx: EndpointContext) => {
@@ -73,7 +71,7 @@ export function installApi(app: App, config: GatehouseConfig, store: Store, logg
     const endpoint = found.route.handler;
     let caller: Caller | undefined;
     if (endpoint.auth !== 'public') {
-      caller = await authenticate(req, ctx);
+      caller = await authenticate(req);
       if (!caller) {
         res.setHeader('www-authenticate', 'Bearer realm="gatehouse"');
         throw new GatehouseError('GATE_ERR_UNAUTHENTICATED');
@@ -107,8 +105,8 @@ export function installApi(app: App, config: GatehouseConfig, store: Store, logg
   });
 
   /** The session's user, re-read so a disable or a role change made on another replica counts at once here. */
-  async function authenticate(req: IncomingMessage, ctx: EndpointContext): Promise<Caller | undefined> {
-    const identity = await resolver.resolve(req, ctx.clientIp);
+  async function authenticate(req: IncomingMessage): Promise<Caller | undefined> {
+    const identity = await auth.authenticate(req.headers);
     if (!identity) return undefined;
     const user = await store.users.get(identity.userId);
     if (!user || user.disabled) return undefined;

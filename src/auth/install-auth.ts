@@ -5,7 +5,8 @@ import type { Store } from '../store/store.js';
 import { SessionService } from '../sessions/session-service.js';
 import { loadTokenKeys } from '../sessions/token-keys.js';
 import { sessionCookieOptions } from '../sessions/cookie.js';
-import { sessionIdentityResolver } from '../sessions/identity-resolver.js';
+import { authenticateChain, type Authenticate } from '../pipeline/3-authenticate/authenticate.js';
+import { sessionAuthenticators } from '../pipeline/3-authenticate/session-token.js';
 import { createHashPool, type HashPool } from './passwords/hash-pool.js';
 import { createAuditWriter } from '../actors/audit-writer.js';
 import { createLastSeenDebouncer } from '../actors/last-seen-debouncer.js';
@@ -34,6 +35,8 @@ export interface AuthRuntime {
   readonly hashPool: HashPool;
   readonly audit: AuditRecorder;
   readonly accounts: AccountAdmin;
+  /** The authenticate stage the ingress runs (bearer, then cookie), for endpoints that need the caller. */
+  readonly authenticate: Authenticate;
 }
 
 /**
@@ -77,8 +80,9 @@ export async function installAuth(app: App, config: GatehouseConfig, rawStore: S
   if (config.storage.driver === 'sqlite') app.addActor(createSqlitePresence(config.storage.sqlite.path, logger));
   const cookie = sessionCookieOptions(config.sessions);
   const cookieName = config.sessions.cookie.name;
-  const resolver = sessionIdentityResolver(sessions, cookieName);
-  app.setIdentityResolver(resolver);
+  const { bearer, cookie: cookieAuth } = sessionAuthenticators(sessions, cookieName);
+  app.setAuthenticators([bearer, cookieAuth]);
+  const authenticate = authenticateChain([bearer, cookieAuth]);
 
   const hashPool = createHashPool({ config: config.auth.hash, metrics, logger });
   const deps: AuthDeps = {
@@ -93,9 +97,9 @@ export async function installAuth(app: App, config: GatehouseConfig, rawStore: S
     .add('POST', '/.gatehouse/register', registerEndpoint(deps))
     .add('GET', '/.gatehouse/logout', logoutPageEndpoint(deps))
     .add('POST', '/.gatehouse/logout', logoutEndpoint(deps))
-    .add('GET', '/.gatehouse/me', meEndpoint(async (req) => resolver.resolve(req, '')));
+    .add('GET', '/.gatehouse/me', meEndpoint(async (req) => authenticate(req.headers)));
   await installOAuth(app, deps);
-  const runtime: AuthRuntime = { deps, sessions, hashPool, audit, accounts: new AccountAdmin(store, sessions, audit) };
+  const runtime: AuthRuntime = { deps, sessions, hashPool, audit, accounts: new AccountAdmin(store, sessions, audit), authenticate };
   installApi(app, config, store, logger, runtime);
   return runtime;
 }

@@ -59,10 +59,11 @@ describe('spoofed identity headers', () => {
       { name: 'everything', match: { path: '/' }, policy: 'public', upstream: 'app' },
     ])));
     // A stand-in for sessions: "Authorization: Bearer alice" is Alice; anyone else is anonymous.
-    gh.app.setIdentityResolver({
-      resolve: (req) => req.headers.authorization === 'Bearer alice'
+    gh.app.setAuthenticators([{
+      name: 'stand-in',
+      authenticate: (headers) => headers.authorization === 'Bearer alice'
         ? { userId: 'u-alice', email: 'alice@example.test', name: 'Alice', roles: ['admin', 'dev'], orgs: [] } : undefined,
-    });
+    }]);
   });
   after(async () => {
     await gh.close();
@@ -141,9 +142,10 @@ describe('a custom identity_header_prefix', () => {
       { name: 'members', match: { path: '/members/' }, policy: 'authenticated', upstream: 'app' },
       { name: 'everything', match: { path: '/' }, policy: 'public', upstream: 'app' },
     ], { server: { identity_header_prefix: 'X-Gate-Ident-' } })));
-    gh.app.setIdentityResolver({
-      resolve: (req) => req.headers.authorization === 'Bearer bob' ? { userId: 'u-bob', email: 'bob@example.test', name: 'Bob', roles: [], orgs: [] } : undefined,
-    });
+    gh.app.setAuthenticators([{
+      name: 'stand-in',
+      authenticate: (headers) => headers.authorization === 'Bearer bob' ? { userId: 'u-bob', email: 'bob@example.test', name: 'Bob', roles: [], orgs: [] } : undefined,
+    }]);
   });
   after(async () => {
     await gh.close();

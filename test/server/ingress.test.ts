@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  configObject, eventually, rawExchange, rawGet, send, startGatehouse, startUpstream, validConfig,
+  configObject, eventually, rawExchange, rawGet, sample, send, startGatehouse, startUpstream, validConfig,
   type RunningGatehouse, type TestUpstream,
 } from '../helpers/core-net.js';
 
@@ -139,19 +139,20 @@ describe('the reserved /.gatehouse/ prefix', () => {
 });
 
 describe('max_in_flight', () => {
+  // Requests to /hold wait at the upstream until release() opens the current gate; hold() arms a new one.
   let release: () => void = () => undefined;
+  let gate = Promise.resolve();
+  const hold = (): void => { gate = new Promise<void>((r) => { release = r; }); };
   let app: TestUpstream;
   let gh: RunningGatehouse;
   before(async () => {
-    let gate = new Promise<void>((r) => { release = r; });
     app = await startUpstream('app', (req, res) => {
       req.resume();
       if (req.url === '/hold') void gate.then(() => res.end('held'));
       else res.end('quick');
     });
-    gh = await startGatehouse(validConfig(configObject({ app: app.url }, [{ name: 'all', policy: 'public', upstream: 'app' }],
+    gh = await startGatehouse(validConfig(configObject({ app: app.url }, [{ name: 'all', policy: 'public', upstream: 'app', websockets: true }],
       { server: { max_in_flight: 2 } })));
-    void gate.then(() => { gate = Promise.resolve(); });
   });
   after(async () => {
     release();
@@ -160,6 +161,7 @@ describe('max_in_flight', () => {
   });
 
   test('past the bound: 503 with Retry-After, upstream not asked; below it again: served', { timeout: 10_000 }, async () => {
+    hold();
     const held = [send(gh.port, { path: '/hold' }), send(gh.port, { path: '/hold' })];
     await eventually(3000, 'two requests held at the upstream', () => app.requests.length === 2);
     const shed = await send(gh.port, { path: '/quick' });
@@ -173,4 +175,24 @@ describe('max_in_flight', () => {
     const metrics = (await send(gh.adminPort, { path: '/metrics' })).body;
     assert.match(metrics, /gatehouse_load_shed_total\{reason="in_flight"\} 1/);
   });
+
+  test('an Upgrade past the bound is shed too: 503 with Retry-After on the raw socket, upstream not asked', { timeout: 10_000 }, async () => {
+    hold();
+    const before = app.requests.length;
+    const held = [send(gh.port, { path: '/hold' }), send(gh.port, { path: '/hold' })];
+    await eventually(3000, 'two requests held at the upstream', () => app.requests.length === before + 2);
+    const upgrade = await rawExchange(gh.port, 'GET /chat HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    assert.equal(upgrade.status, 503, upgrade.raw.slice(0, 200));
+    assert.equal(upgrade.headers['retry-after'], '1');
+    assert.equal(JSON.parse(upgrade.body).code, 'GATE_ERR_OVERLOADED');
+    assert.equal(app.requests.length, before + 2, 'a shed upgrade never reaches the upstream');
+    release();
+    for (const r of await Promise.all(held)) assert.equal(r.status, 200);
+    const metrics = (await send(gh.adminPort, { path: '/metrics' })).body;
+    assert.match(metrics, /gatehouse_load_shed_total\{reason="in_flight"\} 2/);
+    await eventually(3000, 'the shed upgrade to leave the in-flight count once its socket closed', async () =>
+      sample((await send(gh.adminPort, { path: '/metrics' })).body, 'gatehouse_in_flight_requests') === 0);
+  });
 });
+

@@ -3,7 +3,7 @@ import { GatehouseError } from '../../errors/index.js';
 import type { EndpointContext } from '../../server/endpoint-router.js';
 import { sendJson } from '../../server/respond.js';
 import { serializeCookie } from '../../sessions/cookie.js';
-import { presentedToken } from '../../sessions/identity-resolver.js';
+import { presentedToken } from '../../sessions/presented-token.js';
 import type { User } from '../../store/store.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { readParsedBody, stringField, type ParsedBody } from '../request-body.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EndpointContext } from '../../server/endpoint-router.js';
 import { page, sendHtml, escapeHtml } from '../../server/respond.js';
 import { clearCookie } from '../../sessions/cookie.js';
-import { presentedToken } from '../../sessions/identity-resolver.js';
+import { presentedToken } from '../../sessions/presented-token.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { readParsedBody, stringField } from '../request-body.js';
 import { safeRedirectTarget } from '../redirect-target.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../../errors/index.js';
-import type { Identity } from '../../policy/identity.js';
+import type { Identity } from '../../pipeline/3-authenticate/identity.js';
 import { sendJson } from '../../server/respond.js';
 import { userView } from './user-view.js';
 

@@ -1,0 +1,41 @@
+import { readCookie } from '../../sessions/cookie.js';
+import { bearerToken } from '../../sessions/presented-token.js';
+import type { CachedSession } from '../../sessions/session-cache.js';
+import type { SessionService } from '../../sessions/session-service.js';
+import { ABSENT, type Authenticator } from './authenticate.js';
+import type { Identity } from './identity.js';
+
+/**
+ * The two session-token authenticators (a token in `Authorization: Bearer` for API clients, the session cookie for
+ * browsers), both validated by the session service: token shape and MAC first, then the caches, the store last.
+ * They share one Identity object per cached session, so what is derived from it (identity headers) is derived once.
+ */
+export function sessionAuthenticators(sessions: Pick<SessionService, 'validate'>, cookieName: string): { bearer: Authenticator; cookie: Authenticator } {
+  const identities = new WeakMap<CachedSession, Identity>();
+  const identityOf = (entry: CachedSession | undefined): Identity | undefined => {
+    if (entry === undefined) return undefined;
+    let identity = identities.get(entry);
+    if (identity === undefined) {
+      identity = { userId: entry.userId, email: entry.email, name: entry.name, roles: entry.roles, orgs: entry.orgs, sessionId: entry.sessionId };
+      identities.set(entry, identity);
+    }
+    return identity;
+  };
+  const validate = async (token: string): Promise<Identity | undefined> => (token === '' ? undefined : identityOf(await sessions.validate(token)));
+  return {
+    bearer: {
+      name: 'bearer',
+      authenticate(headers) {
+        const token = bearerToken(headers.authorization);
+        return token === undefined ? ABSENT : validate(token);
+      },
+    },
+    cookie: {
+      name: 'cookie',
+      authenticate(headers) {
+        const token = readCookie(headers.cookie, cookieName);
+        return token === undefined ? ABSENT : validate(token);
+      },
+    },
+  };
+}

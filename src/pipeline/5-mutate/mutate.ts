@@ -1,0 +1,72 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientAddress } from '../../proxy/client-address.js';
+import { identityHeaders } from '../../proxy/identity-headers.js';
+import { buildUpstreamHeaders } from '../../proxy/upstream-headers.js';
+import type { RequestContext } from '../context.js';
+import type { Identity } from '../3-authenticate/identity.js';
+import type { RuntimeTable } from '../runtime-table.js';
+
+/** One header as a name and a value. */
+export type Header = readonly [string, string];
+
+/**
+ * One statement Gatehouse makes about an allowed, authenticated caller (Oathkeeper's mutators): today the identity
+ * headers; a signed assertion (a JWT header) is the next. The headers are appended to the forwarded request, or
+ * returned to the proxy that asked forward-auth. Mutators run in list order and never see client headers: those
+ * are stripped by the stage itself, before any mutator adds a name.
+ */
+export interface Mutator {
+  readonly name: string;
+  headers(identity: Identity, table: RuntimeTable, ctx: RequestContext): readonly Header[];
+}
+
+/**
+ * The identity headers (`<prefix>User-Id`, Email, Name, Roles, Orgs), derived once per identity object (the session
+ * authenticators keep one per cached session) and per prefix.
+ */
+export function identityHeadersMutator(): Mutator {
+  const cache = new WeakMap<Identity, { prefix: string; headers: Header[] }>();
+  return {
+    name: 'identity-headers',
+    headers(identity, table) {
+      const prefix = table.config.server.identity_header_prefix;
+      const cached = cache.get(identity);
+      if (cached !== undefined && cached.prefix === prefix) return cached.headers;
+      const headers = identityHeaders(prefix, identity);
+      cache.set(identity, { prefix, headers });
+      return headers;
+    },
+  };
+}
+
+const NONE: readonly Header[] = Object.freeze([]);
+
+/** The mutate stage. */
+export interface Mutate {
+  /** What the mutators state about the caller (nothing for an anonymous caller on a public route). */
+  assertions(identity: Identity | undefined, table: RuntimeTable, ctx: RequestContext): readonly Header[];
+  /**
+   * The header list sent upstream: the client's headers minus hop-by-hop ones, every header that could pose as
+   * identity or as a forwarding statement, and Gatehouse's own credentials (cookies, bearer session token); then
+   * X-Forwarded-* and the assertions. `upgrade` keeps Upgrade/Connection for the transport to re-add cleanly.
+   */
+  upstreamHeaders(rawHeaders: readonly string[], connection: IncomingHttpHeaders['connection'], table: RuntimeTable,
+    client: ClientAddress, assertions: readonly Header[], upgrade: boolean): string[];
+}
+
+/** Builds the mutate stage over an ordered list of mutators (default: the identity headers). */
+export function createMutate(mutators: readonly Mutator[] = [identityHeadersMutator()]): Mutate {
+  const list = [...mutators];
+  return {
+    assertions(identity, table, ctx) {
+      if (identity === undefined || list.length === 0) return NONE;
+      if (list.length === 1) return list[0]!.headers(identity, table, ctx);
+      const out: Header[] = [];
+      for (const mutator of list) out.push(...mutator.headers(identity, table, ctx));
+      return out;
+    },
+    upstreamHeaders(rawHeaders, connection, table, client, assertions, upgrade) {
+      return buildUpstreamHeaders(rawHeaders, connection, table.headerPolicy, client, assertions, upgrade);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { GatehouseError } from '../../errors/index.js';
+import type { Logger } from '../../log/logger.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { CompiledRoute } from '../../routing/index.js';
+import { forwardHttp } from '../../proxy/forward-http.js';
+import { forwardUpgrade } from '../../proxy/forward-websocket.js';
+import { upstreamErrorFor, type UpstreamFailure } from '../../proxy/upstream-error.js';
+import type { Upstream } from '../../proxy/upstream-pool.js';
+import type { RequestContext } from '../context.js';
+import type { RuntimeTable } from '../runtime-table.js';
+
+/** Where an allowed request goes: the route's upstream in this snapshot, and the judged path. */
+export interface ForwardTarget {
+  readonly route: CompiledRoute;
+  readonly pathAndQuery: string;
+}
+
+/**
+ * The forward stage: HTTP through undici's dispatcher (proxy/forward-http.ts), upgrades through
+ * proxy/forward-websocket.ts. A failed forward is counted (`gatehouse_upstream_errors_total{upstream,reason}`) and
+ * turned into the 502/504 the transport answers when nothing was sent yet; a client that went away is not a failure.
+ */
+export interface Forward {
+  /** Forwards one HTTP request; resolves the error to answer, or undefined when answered (or nobody is left to answer). */
+  http(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, headers: string[], table: RuntimeTable, ctx: RequestContext): Promise<GatehouseError | undefined>;
+  /** Forwards an Upgrade handshake; resolves the error to answer on the raw socket, or undefined once relayed. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: ForwardTarget, headers: string[], table: RuntimeTable, ctx: RequestContext): Promise<GatehouseError | undefined>;
+}
+
+/** Builds the forward stage. */
+export function createForward(deps: { metrics: Metrics; logger: Logger }): Forward {
+  const { metrics, logger } = deps;
+
+  /** Counts and logs a failed forward; the error a client gets for it (502, or 504 for timeouts). */
+  function failed(upstream: Upstream, reason: UpstreamFailure, cause: unknown, ctx: RequestContext): GatehouseError {
+    metrics.upstreamErrors.inc({ upstream: upstream.name, reason });
+    const err = upstreamErrorFor(reason, upstream.name, cause);
+    ctx.outcome = 'upstream_failed';
+    ctx.reason = reason;
+    logger.warn({ route: ctx.route, upstream: upstream.name, reason, detail: err.detail }, 'upstream failed');
+    return err;
+  }
+
+  return {
+    async http(req, res, target, headers, table, ctx) {
+      const upstream = upstreamOf(target, table);
+      const outcome = await forwardHttp(req, res, upstream, target.pathAndQuery, headers);
+      if (outcome.ok) {
+        ctx.outcome = 'forwarded';
+        return undefined;
+      }
+      if (outcome.reason === 'client_gone') {
+        ctx.outcome = 'client_gone';
+        return undefined;
+      }
+      const err = failed(upstream, outcome.reason, outcome.error, ctx);
+      return outcome.responded ? undefined : err;
+    },
+    async upgrade(req, socket, head, target, headers, table, ctx) {
+      const upstream = upstreamOf(target, table);
+      const outcome = await forwardUpgrade(req, socket, head, upstream, target.pathAndQuery, headers);
+      if (outcome.ok) {
+        ctx.outcome = 'forwarded';
+        return undefined;
+      }
+      return failed(upstream, outcome.reason, outcome.error, ctx);
+    },
+  };
+}
+
+/** The upstream a route names; config validation guarantees it exists in the same snapshot. */
+function upstreamOf(target: ForwardTarget, table: RuntimeTable): Upstream {
+  return table.upstreams.get(target.route.config.upstream!)!;
+}

@@ -1,0 +1,95 @@
+/**
+ * The request as the stages see it: what the client sent, not how it arrived. The HTTP and Upgrade transports fill
+ * it from an IncomingMessage; a forward-auth transport fills it from the headers that describe an original request
+ * (X-Forwarded-Method, -Proto, -Host, -Uri), so the same stages judge both.
+ */
+export interface RequestFacts {
+  readonly method: string;
+  /** The request-target as sent: origin-form (`/a?b`) or absolute-form (`http://host/a?b`). */
+  readonly target: string;
+  /** The Host the request names. */
+  readonly host: string | undefined;
+  /** The peer's address (the socket's remote address); believed as the client unless it is a trusted proxy. */
+  readonly peer: string | undefined;
+  /** Whether the peer connected over TLS (the scheme stated upstream when no trusted proxy says otherwise). */
+  readonly encrypted: boolean;
+  /** The headers the stages read: X-Forwarded-* (client address), Authorization and Cookie (credentials). */
+  readonly headers: CredentialHeaders & ForwardingHeaders;
+  /** Whether this is an Upgrade (WebSocket) handshake. */
+  readonly upgrade: boolean;
+}
+
+/** The headers authenticators read; an IncomingMessage's `headers` is one. */
+export interface CredentialHeaders {
+  readonly authorization?: string | undefined;
+  readonly cookie?: string | undefined;
+}
+
+/** The forwarding headers the client-address judgement reads (believed only from trusted proxies). */
+export interface ForwardingHeaders {
+  readonly 'x-forwarded-for'?: string | string[] | undefined;
+  readonly 'x-forwarded-proto'?: string | string[] | undefined;
+  readonly 'x-forwarded-host'?: string | string[] | undefined;
+  readonly host?: string | undefined;
+}
+
+/** How a request ended, for metrics, the access log and traces. */
+export type Outcome =
+  | 'pending' | 'shed' | 'refused' | 'endpoint' | 'unauthenticated' | 'denied' | 'forwarded' | 'upstream_failed' | 'client_gone' | 'error';
+
+/**
+ * One request's record, created by its transport before any stage runs and read by every observer when it ends
+ * (the metrics today; an access log and OpenTelemetry spans later). Stages write what they learn into it.
+ */
+export class RequestContext {
+  /** performance.now() when the transport took the request. */
+  readonly startedAt: number;
+  readonly method: string;
+  /** The route's name, or a bounded label for requests that matched none (`_none`, `_invalid`, `_gatehouse`). */
+  route = '_none';
+  /** The caller's user id, once authenticated. */
+  userId: string | undefined = undefined;
+  outcome: Outcome = 'pending';
+  /** Why the request ended as it did (a decision's reason, a shed reason, an upstream failure). */
+  reason: string | undefined = undefined;
+  /** The status answered (101 for a relayed upgrade). */
+  status = 0;
+  readonly #ids: RequestIds;
+  readonly #seq: number;
+  #id: string | undefined;
+
+  constructor(ids: RequestIds, method: string | undefined, startedAt = performance.now()) {
+    this.#ids = ids;
+    this.#seq = ids.next();
+    this.method = method ?? 'GET';
+    this.startedAt = startedAt;
+  }
+
+  /** A request id unique within this process's run; formatted only when something reads it. */
+  get id(): string {
+    return (this.#id ??= this.#ids.format(this.#seq));
+  }
+}
+
+/** Gives out request ids: a per-instance random prefix and a counter (no per-request randomness on the hot path). */
+export class RequestIds {
+  readonly #prefix: string;
+  #n = 0;
+
+  constructor(prefix: string = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')) {
+    this.#prefix = prefix;
+  }
+
+  /** The next sequence number. */
+  next(): number {
+    return ++this.#n;
+  }
+
+  /** The id of sequence number `seq`. */
+  format(seq: number): string {
+    return `${this.#prefix}-${seq.toString(36)}`;
+  }
+}
+
+/** Reads a request's record when it ends (metrics, access log, tracing). Must not throw and must not wait. */
+export type RequestObserver = (ctx: RequestContext) => void;

@@ -1,0 +1,75 @@
+import type { GatehouseError } from '../errors/index.js';
+import type { ClientAddress } from '../proxy/client-address.js';
+import type { CompiledRoute } from '../routing/index.js';
+import type { RequestContext, RequestFacts } from './context.js';
+import { judge } from './2-judge/judge.js';
+import type { Authenticate } from './3-authenticate/authenticate.js';
+import { needsIdentity, type Authorize, type Decision } from './4-authorize/decide.js';
+import type { Header, Mutate } from './5-mutate/mutate.js';
+import type { RuntimeTable } from './runtime-table.js';
+
+/**
+ * What the stages before the forward concluded about one request. A transport acts on it: the HTTP transport
+ * forwards or answers, the Upgrade transport splices or answers on the raw socket, a forward-auth transport answers
+ * with the decision and `headers`.
+ */
+export type Evaluation =
+  /** The judge refused the request (bad path or Host, no route); answer `error`. */
+  | { readonly kind: 'refused'; readonly error: GatehouseError }
+  /** Gatehouse's own path (/.gatehouse/...): for its endpoints, never forwarded. */
+  | { readonly kind: 'reserved'; readonly client: ClientAddress; readonly path: string; readonly query: string }
+  /** A route matched and the caller was authorized, or not. `headers` are the mutators' assertions (allowed only). */
+  | {
+    readonly kind: 'decided'; readonly client: ClientAddress; readonly route: CompiledRoute; readonly pathAndQuery: string;
+    readonly decision: Decision; readonly headers: readonly Header[];
+  };
+
+/** The stages, as the composition root builds them. */
+export interface PipelineStages {
+  readonly authenticate: Authenticate;
+  readonly authorize: Authorize;
+  readonly mutate: Mutate;
+}
+
+/**
+ * The request pipeline without its two ends (admission before, the forward after): judge -> authenticate (only for
+ * routes whose policy looks at the caller) -> authorize -> mutate. Every transport runs exactly this, so a request,
+ * an upgrade and a forward-auth check of the same original request cannot be judged apart.
+ */
+export class Pipeline {
+  readonly stages: PipelineStages;
+
+  constructor(stages: PipelineStages) {
+    this.stages = stages;
+  }
+
+  /** Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. */
+  async evaluate(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext): Promise<Evaluation> {
+    const judged = judge(facts, table);
+    if (judged.kind === 'refused') {
+      ctx.route = judged.label;
+      ctx.outcome = 'refused';
+      return judged;
+    }
+    if (judged.kind === 'reserved') {
+      ctx.route = '_gatehouse';
+      return judged;
+    }
+    const { route, client, pathAndQuery } = judged;
+    ctx.route = route.name;
+    const { authenticate, authorize, mutate } = this.stages;
+    const identity = needsIdentity(route.config.policy) ? await authenticate(facts.headers) : undefined;
+    if (identity !== undefined) ctx.userId = identity.userId;
+    const decision = authorize(route, identity, pathAndQuery, facts.upgrade);
+    let headers: readonly Header[] = NONE;
+    if (decision.kind === 'allow') {
+      headers = mutate.assertions(decision.identity, table, ctx);
+    } else {
+      ctx.outcome = decision.kind === 'unauthenticated' ? 'unauthenticated' : 'denied';
+      ctx.reason = decision.reason;
+    }
+    return { kind: 'decided', client, route, pathAndQuery, decision, headers };
+  }
+}
+
+const NONE: readonly Header[] = Object.freeze([]);

@@ -1,0 +1,111 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatehouseError, isGatehouseError } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import type { Admission } from '../pipeline/1-admit/admit.js';
+import { refusalError, type Decision } from '../pipeline/4-authorize/decide.js';
+import type { Forward } from '../pipeline/6-forward/forward.js';
+import { RequestContext, type RequestFacts, type RequestIds, type RequestObserver } from '../pipeline/context.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { RuntimeTable } from '../pipeline/runtime-table.js';
+import type { EndpointRouter } from './endpoint-router.js';
+import { sendError, wantsHtml } from './respond.js';
+
+/** What the HTTP transport needs; the Upgrade transport shares the admission, the pipeline and the observers. */
+export interface TransportDeps {
+  table(): RuntimeTable;
+  readonly admission: Admission;
+  readonly pipeline: Pipeline;
+  readonly forward: Forward;
+  readonly observers: readonly RequestObserver[];
+  readonly ids: RequestIds;
+  readonly logger: Logger;
+}
+
+/**
+ * The HTTP transport: a thin shell over the stages. admit -> (judge -> authenticate -> authorize -> mutate) ->
+ * forward, or Gatehouse's own endpoint for /.gatehouse/ paths. Every failure becomes a 4xx/5xx with a JSON or HTML
+ * body; nothing a client sends can throw out of here. Observers read the request's context when its answer closes.
+ */
+export function createHttpTransport(deps: TransportDeps & { readonly endpoints: EndpointRouter }) {
+  const { admission, pipeline, forward, observers, ids, logger, endpoints } = deps;
+
+  function finish(ctx: RequestContext, res: ServerResponse): void {
+    admission.leave();
+    ctx.status = res.statusCode;
+    for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
+  }
+
+  function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown, ctx: RequestContext): void {
+    if (isGatehouseError(err)) {
+      if (err.status >= 500) logger.error({ code: err.code, detail: err.detail, err: err.cause }, err.message);
+      const headers: Record<string, string> = err.retryAfterSeconds !== undefined ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+      sendError(req, res, err, headers);
+      return;
+    }
+    ctx.outcome = 'error';
+    logger.error({ err }, 'unexpected error while handling a request');
+    sendError(req, res, new GatehouseError('GATE_ERR_INTERNAL'));
+  }
+
+  /** Answers a refusal: a browser that may sign in is sent to the login page, everyone else gets the error. */
+  function refuse(req: IncomingMessage, res: ServerResponse, decision: Exclude<Decision, { kind: 'allow' }>): void {
+    if (decision.kind === 'unauthenticated') {
+      if (wantsHtml(req) && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.writeHead(302, { location: decision.signIn.location, 'cache-control': 'no-store', 'content-length': 0 });
+        res.end();
+      } else {
+        sendError(req, res, refusalError(decision), { 'www-authenticate': decision.signIn.challenge });
+      }
+      return;
+    }
+    sendError(req, res, refusalError(decision));
+  }
+
+  return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ctx = new RequestContext(ids, req.method);
+    const table = deps.table();
+    const shed = admission.enter(table);
+    res.once('close', () => finish(ctx, res));
+    try {
+      if (shed !== undefined) {
+        ctx.outcome = 'shed';
+        ctx.reason = shed.detail;
+        sendError(req, res, shed, { 'retry-after': String(shed.retryAfterSeconds ?? 1) });
+        return;
+      }
+      const facts: RequestFacts = {
+        method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
+        encrypted: isEncrypted(req), headers: req.headers, upgrade: false,
+      };
+      const evaluation = await pipeline.evaluate(facts, table, ctx);
+      switch (evaluation.kind) {
+        case 'refused':
+          throw evaluation.error;
+        case 'reserved': {
+          ctx.outcome = 'endpoint';
+          const handler = endpoints.find(facts.method, evaluation.path);
+          if (handler === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND');
+          if (handler === 'method') throw new GatehouseError('GATE_ERR_METHOD_NOT_ALLOWED');
+          await handler(req, res, { path: evaluation.path, query: new URLSearchParams(evaluation.query), clientIp: evaluation.client.ip });
+          return;
+        }
+        case 'decided': {
+          if (evaluation.decision.kind !== 'allow') {
+            refuse(req, res, evaluation.decision);
+            return;
+          }
+          const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, false);
+          const failure = await forward.http(req, res, evaluation, headers, table, ctx);
+          if (failure !== undefined) sendError(req, res, failure);
+        }
+      }
+    } catch (err) {
+      answerFailure(req, res, err, ctx);
+    }
+  };
+}
+
+/** Whether the request came over TLS (Gatehouse's own listener, when it terminates TLS). */
+export function isEncrypted(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true;
+}

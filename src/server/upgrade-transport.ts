@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GatehouseError } from '../errors/index.js';
+import { refusalError } from '../pipeline/4-authorize/decide.js';
+import { RequestContext, type RequestFacts } from '../pipeline/context.js';
+import { isEncrypted, type TransportDeps } from './http-transport.js';
+import { writeRawError } from './raw-response.js';
+
+/**
+ * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.
+ * An upgrade counts as one request in flight for as long as its client socket is open (a tunnel holds two sockets
+ * and a slot of the process like any request does), so `server.max_in_flight` bounds tunnels too.
+ */
+export function createUpgradeTransport(deps: TransportDeps) {
+  const { admission, pipeline, forward, observers, ids, logger } = deps;
+
+  return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const ctx = new RequestContext(ids, req.method);
+    ctx.status = 101;
+    const table = deps.table();
+    const shed = admission.enter(table);
+    socket.once('close', () => admission.leave());
+    try {
+      if (shed !== undefined) {
+        ctx.outcome = 'shed';
+        ctx.reason = shed.detail;
+        ctx.status = writeRawError(socket, shed, { 'Retry-After': String(shed.retryAfterSeconds ?? 1) });
+        return;
+      }
+      const facts: RequestFacts = {
+        method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
+        encrypted: isEncrypted(req), headers: req.headers, upgrade: true,
+      };
+      const evaluation = await pipeline.evaluate(facts, table, ctx);
+      if (evaluation.kind === 'refused') {
+        ctx.status = writeRawError(socket, evaluation.error);
+      } else if (evaluation.kind === 'reserved') {
+        ctx.outcome = 'refused';
+        ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'));
+      } else if (evaluation.decision.kind === 'unauthenticated') {
+        ctx.status = writeRawError(socket, refusalError(evaluation.decision), { 'WWW-Authenticate': evaluation.decision.signIn.challenge });
+      } else if (evaluation.decision.kind === 'deny') {
+        ctx.status = writeRawError(socket, refusalError(evaluation.decision));
+      } else {
+        const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true);
+        const failure = await forward.upgrade(req, socket, head, evaluation, headers, table, ctx);
+        if (failure !== undefined) ctx.status = writeRawError(socket, failure);
+      }
+    } catch (err) {
+      ctx.outcome = 'error';
+      logger.error({ err }, 'unexpected error during an upgrade');
+      ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'));
+    } finally {
+      for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
+    }
+  };
+}
