@@ -1,24 +1,38 @@
-import { STATUS_CODES, createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Actor } from './actors/actor.js';
+import { auditDomainEvents } from './actors/audit-events.js';
+import { createAuditWriter } from './actors/audit-writer.js';
+import { createChangeFeed } from './actors/change-feed.js';
+import { createLastSeenDebouncer } from './actors/last-seen-debouncer.js';
+import { createSessionSweeper } from './actors/session-sweeper.js';
+import { createSqlitePresence } from './actors/sqlite-presence.js';
+import { installApi } from './api/install-api.js';
+import { AccountAdmin } from './auth/account-admin.js';
+import { createAuthDeps } from './auth/auth-deps.js';
+import { installLocalLogin, LOGIN_PATH } from './auth/install-auth.js';
+import { installOAuth } from './auth/oauth/install-oauth.js';
+import { createHashPool } from './auth/passwords/hash-pool.js';
 import type { GatehouseConfig } from './config/index.js';
-import { watchConfigFile } from './config/watch-config.js';
+import { createDomainEvents, type DomainEventBus } from './events/domain-events.js';
 import type { Logger } from './log/logger.js';
-import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { buildRuntimeTable, retireRuntimeTable, type RuntimeTable } from './pipeline/runtime-table.js';
-import { authenticateChain, type Authenticate, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
+import { createMetrics } from './metrics/metrics.js';
+import { authenticateChain, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
+import { sessionAuthenticators } from './pipeline/3-authenticate/session-token.js';
 import { createAuthorize } from './pipeline/4-authorize/decide.js';
 import { createMutate } from './pipeline/5-mutate/mutate.js';
-import type { Pipeline } from './pipeline/pipeline.js';
-import { createIngress } from './server/ingress.js';
-import { createAdminHandler, type ReadinessCheck, type ReadinessDetail } from './server/admin.js';
-import { EndpointRouter } from './server/endpoint-router.js';
+import type { ReadinessCheck, ReadinessDetail } from './server/admin.js';
+import { createDatabaseMonitor } from './actors/database-monitor.js';
+import { observeStore } from './store/observed-store.js';
 import { registerPlaceholderLogin } from './server/default-endpoints.js';
-import type { Actor } from './actors/actor.js';
-import { ListenError } from './errors/index.js';
-import { createConfigReloader } from './server/config-reloader.js';
+import { EndpointRouter } from './http/endpoint-router.js';
+import { createInstance, type Instance, type InstanceOptions } from './server/instance.js';
+import { evictOnMembershipChange } from './sessions/evict-on-change.js';
+import { orgLoader } from './sessions/org-loader.js';
+import { SessionService } from './sessions/session-service.js';
+import { loadTokenKeys } from './sessions/token-keys.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/store.js';
 
-/** How to build an app: its validated config, where that came from (for reloads), and its dependencies. */
+/** How to build an instance: its validated config, where it came from (for reloads), and the process's edges. */
 export interface AppOptions {
   config: GatehouseConfig;
   /** The file the config came from; reloads re-read it. Omit to disable reloads. */
@@ -28,183 +42,119 @@ export interface AppOptions {
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   /** Overrides the listen addresses (tests pass port 0). */
-  listen?: { ingress?: { host: string; port: number }; admin?: { host: string; port: number } };
+  listen?: InstanceOptions['listen'];
+  /**
+   * The store: by default opened from `storage`. `'none'` builds the core alone (routes, proxy, admin listener;
+   * no accounts, everyone anonymous): what the proxy and routing tests run.
+   */
+  store?: Store | 'none';
+  /** Authenticators for the core alone (tests' stand-ins); with a store the session ones are used. */
+  authenticators?: readonly Authenticator[];
 }
 
-/** A running (or ready to run) Gatehouse: two listeners, the route table, and the background actors. */
-export interface App {
-  readonly metrics: Metrics;
-  readonly endpoints: EndpointRouter;
-  /** The stages every transport runs (a forward-auth endpoint evaluates original requests with it). */
-  readonly pipeline: Pipeline;
-  start(): Promise<{ ingress: AddressInfo; admin: AddressInfo }>;
-  /** Re-reads the config file and applies it when it changes only live settings; false (the old one kept) otherwise. */
-  reload(): Promise<boolean>;
-  /** Drain and stop: readyz 503 at once, serve for drain_delay, stop accepting, wait up to grace_period, stop actors. */
-  stop(): Promise<void>;
-  /** Immediate stop: closes every connection without waiting. */
-  abort(): Promise<void>;
-  current(): RuntimeTable;
-  addActor(actor: Actor): void;
-  addReadinessCheck(check: ReadinessCheck): void;
-  /** Adds something /readyz?verbose reports without it deciding readiness (the database's state). */
-  addReadinessDetail(detail: ReadinessDetail): void;
-  /** The authenticate stage's list, in order (until accounts exist, none: everyone is anonymous). */
-  setAuthenticators(authenticators: readonly Authenticator[]): void;
-  /** Where unauthenticated browsers go instead of the login page (auth.default_provider); undefined restores it. */
-  setLoginRedirect(redirect: ((rd: string) => string) | undefined): void;
+/** One Gatehouse: the instance, and the parts of accounts tests and the CLI reach into (absent for the core alone). */
+export interface App extends Instance {
+  readonly events: DomainEventBus;
+  readonly store: Store | undefined;
+  readonly sessions: SessionService | undefined;
+  readonly accounts: AccountAdmin | undefined;
 }
 
-/** The composition root: builds every part of one Gatehouse instance and owns the start and stop order. */
-export function createApp(options: AppOptions): App {
-  const { logger } = options;
+/**
+ * The composition root: builds every part of one Gatehouse instance from its config, in the order below, and hands
+ * them to the instance (server/instance.ts), which owns the listeners and the start and stop order. `serve`,
+ * `demo` and the test helpers all build through here. The parts do not know each other: each gets what it needs
+ * passed in, and reacts to the others only through the domain events.
+ */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config, logger } = options;
+
+  // 1. What every part shares: the metrics registry, the domain event bus, Gatehouse's own endpoints.
   const metrics = createMetrics();
-  let table = buildRuntimeTable(options.config);
+  const events = createDomainEvents(logger);
   const endpoints = new EndpointRouter();
-  registerPlaceholderLogin(endpoints);
+  registerPlaceholderLogin(endpoints); // replaced by the real login page when accounts exist
   const actors: Actor[] = [];
   const checks: ReadinessCheck[] = [];
   const details: ReadinessDetail[] = [];
-  let authenticate: Authenticate = authenticateChain([]);
-  let loginRedirect: ((rd: string) => string) | undefined;
-  let ready = false;
-  let closing = false;
-  let stopping: Promise<void> | undefined;
-  let watcher: { close(): void } | undefined;
-  const upgraded = new Set<Socket>();
+  let authenticators: readonly Authenticator[] = options.authenticators ?? [];
+  let signInUrl = (rd: string): string => `${LOGIN_PATH}?rd=${encodeURIComponent(rd)}`;
+  let accounts: { store: Store; sessions: SessionService; admin: AccountAdmin } | undefined;
 
-  const loginPath = '/.gatehouse/login';
-  const ingress = createIngress({
-    table: () => table, metrics, logger, endpoints,
-    stages: {
-      authenticate: (headers) => authenticate(headers),
-      authorize: createAuthorize((rd) => loginRedirect?.(rd) ?? `${loginPath}?rd=${encodeURIComponent(rd)}`),
-      mutate: createMutate(),
-    },
-  });
-  const ingressServer: Server = createServer({
-    // Bounds on slow clients (slowloris): whole headers within 30 s, a whole request within 5 min.
-    headersTimeout: 30_000, requestTimeout: 300_000, keepAliveTimeout: 5_000, maxHeaderSize: 32 * 1024,
-  });
-  ingressServer.on('request', (req, res) => {
-    if (closing) res.setHeader('connection', 'close');
-    void ingress.onRequest(req, res);
-  });
-  ingressServer.on('upgrade', (req, socket, head) => {
-    upgraded.add(socket as Socket);
-    socket.once('close', () => upgraded.delete(socket as Socket));
-    void ingress.onUpgrade(req, socket, head);
-  });
-  ingressServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed requests never reach a handler: answer 400 (or 431/408) on the socket and move on.
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify({ error: 'bad_request', code: 'GATE_ERR_BAD_REQUEST', message: 'malformed request' });
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
-  });
-  const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks, details }));
-  metrics.ready.set(0);
-  const reloader = options.configPath === undefined ? undefined : createConfigReloader({
-    path: options.configPath, env: options.env ?? process.env, sha256: options.configSha256, metrics, logger,
-    running: () => table.config,
-    apply: (next) => {
-      const old = table;
-      table = buildRuntimeTable(next, old);
-      // Only a changed setting touches the logger (a logger handed in by a test stays as it was given).
-      if (next.logging.level !== old.config.logging.level) logger.level = next.logging.level;
-      // In-flight requests hold `old`; pools it alone used are closed gracefully (undici lets running requests finish).
-      void retireRuntimeTable(old, table);
-    },
-  });
-
-  async function reload(): Promise<boolean> {
-    return reloader !== undefined && await reloader.reload() === 'success';
-  }
-
-  async function listen(server: Server, where: { host: string; port: number }, setting: string): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      const refused = (err: Error): void => reject(new ListenError(setting, where, err));
-      server.once('error', refused);
-      server.listen(where.port, where.host, () => {
-        server.off('error', refused);
-        resolve();
-      });
+  const opened = options.store === 'none' ? undefined : options.store ?? await openStore(config.storage, { logger });
+  if (opened !== undefined) {
+    // 2. Storage: stopped last (actors stop in reverse order), after every other actor has drained into it. Every
+    // part gets the observed store (calls timed, outcomes reported to the database monitor). The database's state
+    // is a /readyz?verbose detail, not a readiness check (src/server/readiness.ts says why).
+    actors.push({ name: 'store', start: () => undefined, stop: () => opened.close() });
+    let observed: Store | undefined;
+    const monitor = createDatabaseMonitor({
+      driver: opened.driver, ping: () => (observed ?? opened).ping(), intervalMs: config.storage.health_interval, metrics, logger,
     });
-    return server.address() as AddressInfo;
-  }
+    const store = observed = observeStore(opened, { metrics, observer: monitor });
+    actors.push(monitor);
+    details.push({ name: 'database', read: () => monitor.snapshot() });
 
-  async function stopActors(deadlineMs: number): Promise<void> {
-    for (const actor of [...actors].reverse()) {
-      try {
-        await actor.stop(deadlineMs);
-      } catch (err) {
-        logger.error({ err, actor: actor.name }, 'actor failed to stop cleanly');
-      }
+    // 3. The audit trail: one bounded queue and one writer; it records the domain events too.
+    const audit = createAuditWriter({ store, config: config.audit, metrics, logger });
+    actors.push(audit);
+    auditDomainEvents(events, audit);
+
+    // 4. Sessions: the service and its cache, last-seen writes, the sweeper, the change feed from other replicas.
+    const lastSeen = createLastSeenDebouncer({
+      store, intervalMs: config.sessions.last_seen_interval, idleTimeoutMs: config.sessions.idle_timeout, metrics, logger,
+    });
+    const sweeper = createSessionSweeper({
+      store, intervalMs: config.sessions.sweep_interval, loginAttemptWindowMs: config.auth.throttle.window, logger,
+    });
+    actors.push(lastSeen, sweeper);
+    const sessions = new SessionService({
+      store, config: config.sessions, keys: await loadTokenKeys(config.sessions, store.settings), metrics, logger,
+      onActivity: (userId, sessionId, now) => lastSeen.touch(userId, sessionId, now),
+      loadOrgs: orgLoader(store),
+    });
+    evictOnMembershipChange(events, sessions);
+    actors.push(createChangeFeed({
+      store, metrics, logger,
+      cache: { forgetSession: (id) => sessions.forget(id), evictUser: (id) => sessions.evictUser(id), clear: () => sessions.cache.clear() },
+      pollIntervalMs: config.storage.change_poll_interval,
+      retentionMs: config.storage.change_retention,
+    }));
+    if (config.storage.driver === 'sqlite') actors.push(createSqlitePresence(config.storage.sqlite.path, logger));
+
+    // 5. The authenticate stage: a session token as a bearer credential, then the session cookie.
+    const { bearer, cookie } = sessionAuthenticators(sessions, config.sessions.cookie.name);
+    authenticators = [bearer, cookie];
+    const authenticate = authenticateChain(authenticators);
+
+    // 6. Logins: the Argon2 pool, local accounts, OAuth providers (a default provider becomes where sign-in starts).
+    const auth = createAuthDeps({
+      config, store, sessions, hasher: createHashPool({ config: config.auth.hash, metrics, logger }), audit, events, metrics, logger,
+    });
+    installLocalLogin(endpoints, auth, authenticate);
+    const oauth = await installOAuth(endpoints, auth);
+    if (oauth !== undefined) {
+      actors.push(oauth.actor);
+      if (oauth.signInUrl !== undefined) signInUrl = oauth.signInUrl;
     }
+
+    // 7. The SSO API and its webhook deliverer.
+    const admin = new AccountAdmin(store, sessions, audit);
+    const api = installApi(endpoints, { config, store, logger, metrics, events, audit, accounts: admin, sessions, csrf: auth.csrf, authenticate });
+    actors.push(api.deliverer);
+    accounts = { store, sessions, admin };
   }
 
-  async function closeEverything(): Promise<void> {
-    watcher?.close();
-    ingressServer.closeAllConnections();
-    for (const socket of upgraded) socket.destroy();
-    await Promise.all([...table.upstreams.values()].map((u) => u.pool.destroy().catch(() => undefined)));
-    await new Promise<void>((resolve) => adminServer.close(() => resolve()));
-    adminServer.closeAllConnections();
-  }
-
-  return {
-    metrics,
-    endpoints,
-    pipeline: ingress.pipeline,
-    current: () => table,
-    addActor: (actor) => { actors.push(actor); },
-    addReadinessCheck: (check) => { checks.push(check); },
-    addReadinessDetail: (detail) => { details.push(detail); },
-    setAuthenticators: (list) => { authenticate = authenticateChain(list); },
-    setLoginRedirect: (redirect) => { loginRedirect = redirect; },
-    reload,
-    async start() {
-      const cfg = table.config;
-      const admin = await listen(adminServer, options.listen?.admin ?? cfg.admin.listen, 'admin.listen');
-      const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen, 'server.listen');
-      for (const actor of actors) await actor.start();
-      if (options.configPath !== undefined && cfg.reload.watch) {
-        watcher = watchConfigFile(options.configPath, cfg.reload.debounce, () => void reload());
-      }
-      ready = true;
-      metrics.ready.set(1);
-      logger.info({ ingress: ingressAddress, admin }, 'gatehouse is listening');
-      return { ingress: ingressAddress, admin };
-    },
-    stop() {
-      stopping ??= (async () => {
-        const { drain_delay: drainDelay, grace_period: grace } = table.config.server;
-        ready = false;
-        metrics.ready.set(0);
-        logger.info({ drainDelayMs: drainDelay, gracePeriodMs: grace }, 'draining: readyz now answers 503');
-        await sleep(drainDelay);
-        closing = true;
-        const closed = new Promise<void>((resolve) => ingressServer.close(() => resolve()));
-        const deadline = Date.now() + grace;
-        while (ingress.inFlight() > 0 && Date.now() < deadline) await sleep(25);
-        if (ingress.inFlight() > 0) logger.warn({ inFlight: ingress.inFlight() }, 'grace period over; closing remaining requests');
-        ingressServer.closeAllConnections();
-        await closed;
-        await stopActors(Math.max(1000, deadline - Date.now()));
-        await closeEverything();
-        logger.info('stopped');
-      })();
-      return stopping;
-    },
-    async abort() {
-      ready = false;
-      closing = true;
-      ingressServer.close();
-      await stopActors(1000);
-      await closeEverything();
-    },
-  };
+  // 8. The pipeline's stages for every transport, then the instance: listeners, route table, start and stop order.
+  const instance = createInstance({
+    config, logger, metrics, endpoints, actors, checks, details,
+    ...(options.configPath === undefined ? {} : { configPath: options.configPath }),
+    ...(options.configSha256 === undefined ? {} : { configSha256: options.configSha256 }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.listen === undefined ? {} : { listen: options.listen }),
+    stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate() },
+  });
+  return Object.assign(instance, {
+    events, store: accounts?.store, sessions: accounts?.sessions, accounts: accounts?.admin,
+  });
 }

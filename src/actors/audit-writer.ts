@@ -21,8 +21,14 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuditEvent, Store } from '../store/store.js';
 
-/** An event as producers hand it over: `id` and `at` are filled in when absent. */
+/** An audit event as producers hand it over: `id` and `at` are filled in when absent. The one type every producer uses. */
 export type AuditRecord = Omit<AuditEvent, 'id' | 'at'> & Partial<Pick<AuditEvent, 'id' | 'at'>>;
+
+/** What producers need from the audit writer: a call that never waits for I/O. */
+export interface AuditRecorder {
+  /** Queues an event; never waits. Throws GATE_ERR_AUDIT_QUEUE_FULL when full under `overflow: reject`. */
+  record(event: AuditRecord): void;
+}
 
 export type AuditWriterMetrics = Pick<Metrics,
   'auditQueueDepth' | 'auditQueueCapacity' | 'auditWritten' | 'auditDropped' | 'auditFlushDuration'>;
@@ -48,9 +54,7 @@ export interface AuditWriterStats {
   failedFlushes: number;
 }
 
-export interface AuditWriter extends Actor {
-  /** Queues an event; never waits. Throws GATE_ERR_AUDIT_QUEUE_FULL when full under `overflow: reject`. */
-  record(event: AuditRecord): void;
+export interface AuditWriter extends Actor, AuditRecorder {
   stats(): AuditWriterStats;
 }
 

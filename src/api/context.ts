@@ -1,22 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthRuntime } from '../auth/install-auth.js';
+import type { AccountAdmin } from '../auth/account-admin.js';
 import type { GatehouseConfig } from '../config/index.js';
+import type { DomainEventBus } from '../events/domain-events.js';
+import type { CookieOptions } from '../sessions/cookie.js';
+import type { SessionService } from '../sessions/session-service.js';
 import type { Logger } from '../log/logger.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
+import type { EndpointContext } from '../http/endpoint-router.js';
 import type { Store, User } from '../store/store.js';
-import type { WebhooksConfig } from './config-schema.js';
+import type { WebhooksConfig } from '../actors/config-schema.js';
 import type { HttpMethod } from './router.js';
 import type { JsonObject } from './validate.js';
 
 /** What every API handler shares, built once by installApi. */
 export interface ApiDeps {
   readonly store: Store;
-  readonly auth: AuthRuntime;
   readonly config: GatehouseConfig;
   readonly webhooks: WebhooksConfig;
   readonly logger: Logger;
-  /** Wakes this replica's deliverer after a change queued deliveries (others find them on their next poll). */
-  readonly kickDeliverer: () => void;
+  /** Committed changes are published here (api/commit-change.ts): audit, cache eviction and the deliverer react. */
+  readonly events: DomainEventBus;
+  /** Role changes, disables and "log out everywhere", which reach cached sessions at once. */
+  readonly accounts: AccountAdmin;
+  /** For ending one session of the caller's. */
+  readonly sessions: Pick<SessionService, 'revoke'>;
+  /** The session cookie, cleared when the caller ends their own session. */
+  readonly cookie: { readonly name: string; readonly options: CookieOptions };
 }
 
 /** The signed-in caller, re-read from the store on every API request (roles and the disabled flag are fresh). */

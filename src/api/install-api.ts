@@ -1,20 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { App } from '../app.js';
-import type { AuditRecorder } from '../auth/auth-deps.js';
-import type { AuthRuntime } from '../auth/install-auth.js';
-import { readBody } from '../auth/request-body.js';
+import type { AuditRecorder } from '../actors/audit-writer.js';
+import { createWebhookDeliverer, type WebhookDeliverer } from '../actors/webhook-deliverer.js';
+import type { AccountAdmin } from '../auth/account-admin.js';
+import type { CsrfGuard } from '../auth/csrf.js';
+import { readBody } from '../http/request-body.js';
 import type { GatehouseConfig } from '../config/index.js';
 import { GatehouseError } from '../errors/index.js';
+import type { DomainEventBus } from '../events/domain-events.js';
 import type { Logger } from '../log/logger.js';
-import type { EndpointContext } from '../server/endpoint-router.js';
-import { sendJson } from '../server/respond.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Authenticate } from '../pipeline/3-authenticate/authenticate.js';
+import { BEARER_CHALLENGE } from '../pipeline/4-authorize/decide.js';
+import type { EndpointContext, EndpointRouter } from '../http/endpoint-router.js';
+import { sendJson } from '../http/respond.js';
+import { sessionCookieOptions } from '../sessions/cookie.js';
+import type { SessionService } from '../sessions/session-service.js';
 import type { Store } from '../store/store.js';
-import { createWebhookDeliverer, type WebhookDeliverer } from '../actors/webhook-deliverer.js';
 import { auditEndpoints } from './audit.js';
 import { PLATFORM_OWNER, type ApiCall, type ApiDeps, type ApiEndpoint, type Caller } from './context.js';
 import { deliveryEndpoints } from './deliveries.js';
 import { ApiValidationError } from './errors.js';
-import { enqueueEvent } from './events.js';
+import { queueLoginWebhooks } from './login-webhooks.js';
 import { meSessionEndpoints } from './me-sessions.js';
 import { memberEndpoints } from './members.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
@@ -40,26 +46,47 @@ export function buildApiRouter(): ApiRouter<ApiEndpoint> {
   return router;
 }
 
-/** The running API: its deliverer (an actor of the app) and the router. */
+/** What the SSO API is built from (by the composition root). */
+export interface ApiOptions {
+  readonly config: GatehouseConfig;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly events: DomainEventBus;
+  readonly audit: AuditRecorder;
+  readonly accounts: AccountAdmin;
+  readonly sessions: SessionService;
+  readonly csrf: CsrfGuard;
+  /** The authenticate stage (bearer, then cookie): who the caller is. */
+  readonly authenticate: Authenticate;
+}
+
+/** The running API: its deliverer (an actor of the instance) and the router. */
 export interface ApiRuntime {
   readonly deliverer: WebhookDeliverer;
   readonly router: ApiRouter<ApiEndpoint>;
 }
 
 /**
- * Installs the SSO API under /.gatehouse/api/v1/ and the webhook deliverer as an actor. The request pipeline of an
- * API call: route (404/405) -> session (401) -> fresh user from the store (401 when gone or disabled) -> CSRF for
- * writes (application/json + Origin, 415/403) -> the handler: visibility (404), authorization (403), body (413,
- * 400), then the change in one transaction with its outbox rows, cache eviction, and an audit event.
+ * Installs the SSO API under /.gatehouse/api/v1/ and returns the webhook deliverer (an actor). The request pipeline
+ * of an API call: route (404/405) -> session (401) -> fresh user from the store (401 when gone or disabled) -> CSRF
+ * for writes (application/json + Origin, 415/403) -> the handler: visibility (404), authorization (403), body (413,
+ * 400), then the change and its outbox rows in one transaction, and its domain events once committed
+ * (api/commit-change.ts). The deliverer wakes on `outbox.queued`; `user.login` events queue login webhooks.
  */
-export function installApi(app: App, config: GatehouseConfig, store: Store, logger: Logger, auth: AuthRuntime): ApiRuntime {
-  const deliverer = createWebhookDeliverer({ store, config: config.webhooks, metrics: app.metrics, logger, audit: auth.audit });
-  app.addActor(deliverer);
-  const deps: ApiDeps = { store, auth, config, webhooks: config.webhooks, logger, kickDeliverer: () => deliverer.kick() };
+export function installApi(endpoints: EndpointRouter, options: ApiOptions): ApiRuntime {
+  const { config, store, logger, metrics, events, audit, csrf } = options;
+  const deliverer = createWebhookDeliverer({ store, config: config.webhooks, metrics, logger, audit });
+  events.on('outbox.queued', () => deliverer.kick());
+  queueLoginWebhooks(events, store, logger);
+  const deps: ApiDeps = {
+    store, config, webhooks: config.webhooks, logger, events, accounts: options.accounts, sessions: options.sessions,
+    cookie: { name: config.sessions.cookie.name, options: sessionCookieOptions(config.sessions) },
+  };
   const router = buildApiRouter();
   const bodyLimit = Math.min(API_BODY_LIMIT, config.server.max_body_bytes);
 
-  app.endpoints.addPrefix(`${API_PREFIX}/`, async (req: IncomingMessage, res: ServerResponse, ctx: EndpointContext) => {
+  endpoints.addPrefix(`${API_PREFIX}/`, async (req: IncomingMessage, res: ServerResponse, ctx: EndpointContext) => {
     const path = ctx.path.slice(API_PREFIX.length);
     const method = req.method ?? 'GET';
     const found = router.match(method, path);
@@ -73,7 +100,7 @@ export function installApi(app: App, config: GatehouseConfig, store: Store, logg
     if (endpoint.auth !== 'public') {
       caller = await authenticate(req);
       if (!caller) {
-        res.setHeader('www-authenticate', 'Bearer realm="gatehouse"');
+        res.setHeader('www-authenticate', BEARER_CHALLENGE);
         throw new GatehouseError('GATE_ERR_UNAUTHENTICATED');
       }
     }
@@ -89,7 +116,7 @@ export function installApi(app: App, config: GatehouseConfig, store: Store, logg
         return value;
       },
       audit(action, event) {
-        auth.audit.record({
+        audit.record({
           actor: caller?.user.id ?? null, org: event.org ?? null, action, target: event.target ?? null,
           clientIp: ctx.clientIp, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, data: event.data ?? null,
         });
@@ -106,7 +133,7 @@ export function installApi(app: App, config: GatehouseConfig, store: Store, logg
 
   /** The session's user, re-read so a disable or a role change made on another replica counts at once here. */
   async function authenticate(req: IncomingMessage): Promise<Caller | undefined> {
-    const identity = await auth.authenticate(req.headers);
+    const identity = await options.authenticate(req.headers);
     if (!identity) return undefined;
     const user = await store.users.get(identity.userId);
     if (!user || user.disabled) return undefined;
@@ -124,10 +151,9 @@ export function installApi(app: App, config: GatehouseConfig, store: Store, logg
     if (type !== 'application/json' && !(req.method === 'DELETE' && type === '' && !hasBody)) {
       throw new GatehouseError('GATE_ERR_UNSUPPORTED_MEDIA_TYPE', 'expected Content-Type: application/json');
     }
-    auth.deps.csrf.check(req, { kind: 'json', value: {} });
+    csrf.check(req, { kind: 'json', value: {} });
   }
 
-  tapLogins(deps, auth, logger);
   return { deliverer, router };
 }
 
@@ -143,39 +169,4 @@ async function readJsonObject(req: IncomingMessage, limit: number): Promise<Json
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ApiValidationError('body', 'expected a JSON object');
   return value as JsonObject;
-}
-
-/**
- * `user.login` webhooks: every login method (password, OAuth) records a `user.login` audit event through
- * AuthRuntime.deps.audit, so the API observes that stream instead of every login method knowing about webhooks.
- * The deliveries are queued right after the login (not in its transaction: the login itself writes nothing an
- * outbox row could join); a failure is logged and the login stands.
- */
-function tapLogins(deps: ApiDeps, auth: AuthRuntime, logger: Logger): void {
-  const inner: AuditRecorder = auth.deps.audit;
-  const tee: AuditRecorder = {
-    record(event) {
-      inner.record(event);
-      const data = event.data as { result?: unknown; method?: unknown; provider?: unknown } | null;
-      if (event.action === 'user.login' && data?.result === 'success' && event.actor) {
-        void queueLogin(deps, event.actor, { method: data.method ?? null, provider: data.provider ?? null })
-          .catch((err: unknown) => logger.warn({ err, user: event.actor }, 'could not queue user.login webhooks'));
-      }
-    },
-  };
-  (auth.deps as { audit: AuditRecorder }).audit = tee;
-}
-
-async function queueLogin(deps: ApiDeps, userId: string, how: Record<string, unknown>): Promise<void> {
-  const { store } = deps;
-  const user = await store.users.get(userId);
-  if (!user) return;
-  const memberships = await store.memberships.listForUser(userId, { limit: 200 });
-  let queued = 0;
-  for (const m of memberships.items) {
-    const org = await store.orgs.get(m.orgId);
-    if (!org || org.status !== 'approved') continue;
-    queued += await store.transaction((tx) => enqueueEvent(tx, org, 'user.login', { user: { id: user.id, email: user.email }, role: m.role, ...how }));
-  }
-  if (queued > 0) deps.kickDeliverer();
 }

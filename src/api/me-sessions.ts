@@ -22,7 +22,7 @@ async function listMine(call: ApiCall): Promise<ApiResult> {
 
 /** When the caller ended the session they came with, the answer also clears its cookie. */
 function clearIfCurrent(call: ApiCall, ended: boolean): Record<string, string> {
-  return ended ? { 'set-cookie': clearCookie(call.deps.auth.deps.cookieName, call.deps.auth.deps.cookie) } : {};
+  return ended ? { 'set-cookie': clearCookie(call.deps.cookie.name, call.deps.cookie.options) } : {};
 }
 
 /** Ends one of the caller's own sessions; someone else's session id is 404, as if it did not exist. */
@@ -32,7 +32,7 @@ async function endOne(call: ApiCall): Promise<ApiResult> {
   const session = /^[A-Za-z0-9_-]{1,128}$/.test(id) ? await call.deps.store.sessions.get(id) : null;
   if (!session || session.userId !== call.caller.user.id) throw new ApiNotFoundError('session');
   await call.body([]);
-  const revoked = await call.deps.auth.sessions.revoke(session.id);
+  const revoked = await call.deps.sessions.revoke(session.id);
   if (revoked) call.audit('session.revoked', { target: call.caller.user.id, data: { count: 1, session: session.id.slice(0, 12) } });
   return { status: 204, headers: clearIfCurrent(call, session.id === call.caller.sessionId) };
 }
@@ -45,7 +45,7 @@ async function endAll(call: ApiCall): Promise<ApiResult> {
   await call.body([]);
   const except = keep === 'true' ? call.caller.sessionId : undefined;
   // AccountAdmin revokes in the store, evicts the user's cached sessions (keeping the current one when asked) and audits.
-  const ended = await call.deps.auth.accounts.endSessions(call.caller.user.id, {
+  const ended = await call.deps.accounts.endSessions(call.caller.user.id, {
     actor: call.caller.user.id, clientIp: call.ctx.clientIp, userAgent: call.req.headers['user-agent'] ?? null,
     ...(except === undefined ? {} : { exceptSessionId: except }),
   });

@@ -3,8 +3,7 @@ import type { MemberRole, Membership, Organization, StoreRepos, User } from '../
 import { orgFor } from './access.js';
 import type { ApiCall, ApiEndpoint, ApiResult } from './context.js';
 import { ApiNotFoundError, ApiValidationError, StateConflictError, forbidden } from './errors.js';
-import { enqueueEvent } from './events.js';
-import { evictUsers } from './membership-effects.js';
+import { commitChange } from './commit-change.js';
 import { ID, pageQuery, strictQuery, stringField } from './validate.js';
 import { memberView } from './views.js';
 
@@ -43,18 +42,16 @@ async function addMember(call: ApiCall): Promise<ApiResult> {
   if (!user) throw new ApiNotFoundError('user', userId !== undefined ? 'user_id' : 'email');
   let added: Membership;
   try {
-    added = await store.transaction(async (tx) => {
+    added = await commitChange(call, async (tx, effects) => {
       const m = await tx.memberships.add({ orgId: org.id, userId: user.id, role });
-      await enqueueEvent(tx, org, 'member.added', { user: { id: user.id, email: user.email }, role });
+      await effects.webhook(org, 'member.added', { user: { id: user.id, email: user.email }, role });
+      effects.membership({ action: 'member.added', orgId: org.id, target: user.id, userIds: [user.id], data: { role } });
       return m;
     });
   } catch (err) {
     if (err instanceof ConflictError) throw new StateConflictError('the user is already a member', userId !== undefined ? 'user_id' : 'email');
     throw err;
   }
-  evictUsers(call.deps, [user.id]);
-  call.deps.kickDeliverer();
-  call.audit('member.added', { org: org.id, target: user.id, data: { role } });
   return { status: 201, body: memberView(added, user) };
 }
 
@@ -86,16 +83,14 @@ async function changeRole(call: ApiCall): Promise<ApiResult> {
     throw forbidden('only an owner may make or unmake an owner');
   }
   if (member.role === role) return { status: 200, body: memberView(member, user) };
-  const updated = await call.deps.store.transaction(async (tx) => {
+  const updated = await commitChange(call, async (tx, effects) => {
     await tx.memberships.lockOwners(org.id);
     const m = await tx.memberships.setRole(org.id, member.userId, role);
     await keepAnOwner(tx, org.id);
-    await enqueueEvent(tx, org, 'member.role_changed', { user: { id: member.userId, email: user?.email ?? null }, role, previous_role: member.role });
+    await effects.webhook(org, 'member.role_changed', { user: { id: member.userId, email: user?.email ?? null }, role, previous_role: member.role });
+    effects.membership({ action: 'member.role_changed', orgId: org.id, target: member.userId, userIds: [member.userId], data: { role, previous_role: member.role } });
     return m;
   });
-  evictUsers(call.deps, [member.userId]);
-  call.deps.kickDeliverer();
-  call.audit('member.role_changed', { org: org.id, target: member.userId, data: { role, previous_role: member.role } });
   return { status: 200, body: memberView(updated, user) };
 }
 
@@ -109,14 +104,12 @@ async function removeMember(call: ApiCall): Promise<ApiResult> {
   const { member, user } = await target(call, org);
   await call.body([]);
   if (!self && member.role === 'owner' && membership!.role !== 'owner') throw forbidden('only an owner may remove an owner');
-  await call.deps.store.transaction(async (tx) => {
+  await commitChange(call, async (tx, effects) => {
     await tx.memberships.lockOwners(org.id);
     await tx.memberships.remove(org.id, member.userId);
     await keepAnOwner(tx, org.id);
-    await enqueueEvent(tx, org, 'member.removed', { user: { id: member.userId, email: user?.email ?? null }, role: member.role });
+    await effects.webhook(org, 'member.removed', { user: { id: member.userId, email: user?.email ?? null }, role: member.role });
+    effects.membership({ action: self ? 'member.left' : 'member.removed', orgId: org.id, target: member.userId, userIds: [member.userId], data: { role: member.role } });
   });
-  evictUsers(call.deps, [member.userId]);
-  call.deps.kickDeliverer();
-  call.audit(self ? 'member.left' : 'member.removed', { org: org.id, target: member.userId, data: { role: member.role } });
   return { status: 204 };
 }

@@ -3,8 +3,9 @@ import type { Organization, OrgStatus } from '../store/store.js';
 import { orgFor } from './access.js';
 import type { ApiCall, ApiEndpoint, ApiResult } from './context.js';
 import { ApiValidationError, StateConflictError } from './errors.js';
-import { enqueueEvent, type WebhookEvent } from './events.js';
-import { evictUsers, memberIds } from './membership-effects.js';
+import { commitChange } from './commit-change.js';
+import type { WebhookEvent } from './events.js';
+import { memberIds } from './membership-effects.js';
 import { pageQuery, SLUG, strictQuery, stringField, stringQuery } from './validate.js';
 import { orgView, pageView } from './views.js';
 
@@ -87,7 +88,7 @@ async function decide(call: ApiCall, verb: keyof typeof DECISIONS): Promise<ApiR
   await call.body([]);
   const rule = DECISIONS[verb];
   const actor = call.caller.user.id;
-  const updated = await call.deps.store.transaction(async (tx) => {
+  const updated = await commitChange(call, async (tx, effects) => {
     // Re-read inside the transaction so two platform owners deciding at once cannot both pass the check.
     const current = await tx.orgs.get(org.id);
     if (!current) throw new StateConflictError('the organization no longer exists');
@@ -95,13 +96,14 @@ async function decide(call: ApiCall, verb: keyof typeof DECISIONS): Promise<ApiR
       throw new StateConflictError(`cannot ${verb} an organization that is ${current.status}`, 'status');
     }
     const next = await tx.orgs.setStatus(org.id, rule.to, actor);
-    await enqueueEvent(tx, next, rule.event, { status: next.status, previous_status: current.status, decided_by: actor });
+    await effects.webhook(next, rule.event, { status: next.status, previous_status: current.status, decided_by: actor });
+    // Memberships of this org now count (approved) or stop counting (suspended, rejected): every member's cached
+    // session is dropped so X-Auth-Orgs changes on their next request.
+    effects.membership({
+      action: rule.event, orgId: org.id, target: org.id, userIds: await memberIds(tx, org),
+      data: { status: next.status, previous_status: current.status },
+    });
     return { next, previous: current.status };
   });
-  // Memberships of this org now count (approved) or stop counting (suspended, rejected): every member's cached
-  // session is dropped so X-Auth-Orgs changes on their next request.
-  evictUsers(call.deps, await memberIds(call.deps, org));
-  call.deps.kickDeliverer();
-  call.audit(rule.event, { org: org.id, target: org.id, data: { status: updated.next.status, previous_status: updated.previous } });
   return { status: 200, body: orgView(updated.next) };
 }

@@ -51,7 +51,7 @@ async function setRoles(call: ApiCall): Promise<ApiResult> {
     throw new StateConflictError('you cannot remove your own platform_owner role; ask another platform owner', 'roles');
   }
   // AccountAdmin evicts the user's cached sessions and records user.roles_changed.
-  const updated = await call.deps.auth.accounts.setRoles(user.id, roles, change(call));
+  const updated = await call.deps.accounts.setRoles(user.id, roles, change(call));
   return { status: 200, body: userAdminView(updated) };
 }
 
@@ -61,7 +61,7 @@ async function disableUser(call: ApiCall): Promise<ApiResult> {
   const user = await userInPath(call);
   await call.body([]);
   if (user.id === call.caller.user.id) throw new StateConflictError('you cannot disable yourself');
-  const { user: disabled, sessionsEnded } = await call.deps.auth.accounts.disable(user.id, change(call));
+  const { user: disabled, sessionsEnded } = await call.deps.accounts.disable(user.id, change(call));
   return { status: 200, body: { ...userAdminView(disabled), sessions_ended: sessionsEnded } };
 }
 
@@ -70,6 +70,6 @@ async function endSessions(call: ApiCall): Promise<ApiResult> {
   strictQuery(call.query, []);
   const user = await userInPath(call);
   await call.body([]);
-  const ended = await call.deps.auth.accounts.endSessions(user.id, change(call));
+  const ended = await call.deps.accounts.endSessions(user.id, change(call));
   return { status: 200, body: { sessions_ended: ended } };
 }

@@ -4,7 +4,7 @@ import { orgFor } from './access.js';
 import type { ApiCall, ApiEndpoint, ApiResult } from './context.js';
 import { ApiNotFoundError, ApiValidationError, StateConflictError } from './errors.js';
 import { envelope, WEBHOOK_EVENTS } from './events.js';
-import { checkWebhookUrl } from './webhook-target.js';
+import { checkWebhookUrl } from './webhook-url.js';
 import { ID, booleanField, pageQuery, strictQuery, stringArrayField, stringField } from './validate.js';
 import { pageView, webhookView } from './views.js';
 
@@ -113,7 +113,7 @@ async function testWebhook(call: ApiCall): Promise<ApiResult> {
     id, webhookId: webhook.id, event: 'webhook.test', createdAt: now, nextAttemptAt: now,
     payload: envelope(id, 'webhook.test', org, { webhook_id: webhook.id, requested_by: call.caller.user.id }, now),
   }]);
-  call.deps.kickDeliverer();
+  call.deps.events.publish('outbox.queued', { count: 1 });
   call.audit('webhook.tested', { org: org.id, target: webhook.id, data: { delivery: id } });
   return { status: 202, body: { delivery_id: id } };
 }

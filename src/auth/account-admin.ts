@@ -1,6 +1,6 @@
 import type { Store, User } from '../store/store.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { AuditRecorder } from './auth-deps.js';
+import type { AuditRecorder } from '../actors/audit-writer.js';
 
 /** Who made a change, for the audit trail. */
 export interface ChangeContext {

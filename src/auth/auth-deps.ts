@@ -1,11 +1,14 @@
 import type { GatehouseConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { AuditEvent, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { AuditRecorder } from '../actors/audit-writer.js';
+import type { DomainEventBus } from '../events/domain-events.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { CookieOptions } from '../sessions/cookie.js';
-import type { CsrfGuard } from './csrf.js';
-import type { LoginThrottle } from './login-throttle.js';
+import { sessionCookieOptions, type CookieOptions } from '../sessions/cookie.js';
+import { CsrfGuard } from './csrf.js';
+import { LoginThrottle } from './login-throttle.js';
+import { providerButtons } from './oauth/provider-registry.js';
 
 /** What the login endpoints need from the password hash pool (auth/passwords). */
 export interface PasswordHasher {
@@ -18,14 +21,6 @@ export interface PasswordHasher {
   dummyVerify(password: string): Promise<false>;
 }
 
-/** An audit event as producers describe it; the writer assigns id and time. */
-export type AuditRecord = Omit<AuditEvent, 'id' | 'at'> & Partial<Pick<AuditEvent, 'id' | 'at'>>;
-
-/** What the login endpoints need from the audit writer: a call that never waits for I/O. */
-export interface AuditRecorder {
-  record(event: AuditRecord): void;
-}
-
 /** Everything the auth endpoints share, built once by the composition root. */
 export interface AuthDeps {
   readonly config: GatehouseConfig;
@@ -33,6 +28,8 @@ export interface AuthDeps {
   readonly sessions: SessionService;
   readonly hasher: PasswordHasher;
   readonly audit: AuditRecorder;
+  /** Logins and logouts are published here (audit and webhooks subscribe). */
+  readonly events: DomainEventBus;
   readonly throttle: LoginThrottle;
   readonly csrf: CsrfGuard;
   readonly metrics: Metrics;
@@ -41,4 +38,16 @@ export interface AuthDeps {
   readonly cookie: CookieOptions;
   /** Login buttons for OAuth providers (filled by auth/oauth once providers exist). */
   readonly providers: readonly { readonly id: string; readonly label: string }[];
+}
+
+/** Builds what the auth endpoints share from the parts the composition root made. */
+export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessions' | 'hasher' | 'audit' | 'events' | 'metrics' | 'logger'>): AuthDeps {
+  const { config } = parts;
+  const cookie = sessionCookieOptions(config.sessions);
+  return {
+    ...parts, cookieName: config.sessions.cookie.name, cookie,
+    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle),
+    csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
+    providers: providerButtons(config.auth.providers),
+  };
 }

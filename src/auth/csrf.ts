@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
 import { readCookie, serializeCookie, type CookieOptions } from '../sessions/cookie.js';
-import type { ParsedBody } from './request-body.js';
+import type { ParsedBody } from '../http/request-body.js';
 
 /**
  * CSRF protection for Gatehouse's own forms: a random token in a SameSite=Strict `__Host-` cookie and the same token

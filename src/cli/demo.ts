@@ -6,8 +6,7 @@ import { loadOrReport, reportStartupFailure, startApp } from './serve.js';
 import { ListenError } from '../errors/index.js';
 import { USAGE } from './usage.js';
 import { randomBytes } from 'node:crypto';
-import { openStore } from '../store/index.js';
-import { silentLogger } from '../log/logger.js';
+import type { Store } from '../store/store.js';
 import { createHashPool } from '../auth/passwords/hash-pool.js';
 import { createMetrics } from '../metrics/metrics.js';
 import type { GatehouseConfig } from '../config/index.js';
@@ -28,18 +27,20 @@ export async function demoCommand(args: string[]): Promise<number | undefined> {
     return 1;
   }
   const logger = createLogger(config.logging.level);
-  let demoUser: { email: string; password: string } | undefined;
+  const url = new URL(upstream.url);
+  const where = { host: url.hostname, port: Number(url.port || 80) };
   let demo: Awaited<ReturnType<typeof startDemoApp>>;
   try {
-    demoUser = await ensureDemoUser(config);
-    const url = new URL(upstream.url);
-    const where = { host: url.hostname, port: Number(url.port || 80) };
-    demo = await startDemoApp(where.host, where.port).catch((err: unknown) => { throw new ListenError('upstreams.demo.url', where, err); });
+    demo = await startDemoApp(where.host, where.port);
   } catch (err) {
-    reportStartupFailure(err, config, logger);
+    reportStartupFailure(new ListenError('upstreams.demo.url', where, err), config, logger);
     return 1;
   }
-  const app = await startApp(config, path, logger, async () => { demo.server.close(); });
+  let demoUser: { email: string; password: string } | undefined;
+  const app = await startApp(config, path, logger, {
+    beforeStart: async (built) => { demoUser = await ensureDemoUser(built.store!, config); },
+    onStopped: async () => { demo.server.close(); },
+  });
   if (app === undefined) {
     demo.server.close();
     return 1;
@@ -55,17 +56,13 @@ const DEMO_EMAIL = 'demo@example.com';
 
 /**
  * On a fresh demo database, creates one account so a newcomer can sign in at once; its random password is printed
- * once. An existing database is left alone (the user may have changed or removed the demo account).
+ * once. An existing database is left alone (the user may have changed or removed the demo account). Runs on the
+ * app's own store, after it is built and before it listens.
  */
-async function ensureDemoUser(config: GatehouseConfig): Promise<{ email: string; password: string } | undefined> {
-  const store = await openStore(config.storage, { logger: silentLogger() });
-  try {
-    if (await store.users.count() > 0) return undefined;
-    const password = randomBytes(9).toString('base64url');
-    const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
-    await store.users.create({ email: DEMO_EMAIL, name: 'Demo User', passwordHash, roles: ['demo'] });
-    return { email: DEMO_EMAIL, password };
-  } finally {
-    await store.close();
-  }
+async function ensureDemoUser(store: Store, config: GatehouseConfig): Promise<{ email: string; password: string } | undefined> {
+  if (await store.users.count() > 0) return undefined;
+  const password = randomBytes(9).toString('base64url');
+  const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
+  await store.users.create({ email: DEMO_EMAIL, name: 'Demo User', passwordHash, roles: ['demo'] });
+  return { email: DEMO_EMAIL, password };
 }

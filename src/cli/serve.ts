@@ -1,9 +1,7 @@
 import { fileSha256, loadConfigFile, type GatehouseConfig } from '../config/index.js';
 import { ConfigError, formatConfigProblem } from '../errors/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { createApp, type App } from '../app.js';
-import { installAuth } from '../auth/install-auth.js';
-import { openStore } from '../store/index.js';
+import { buildApp, type App } from '../app.js';
 import { isGatehouseError } from '../errors/index.js';
 import { parseFlags } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
@@ -37,8 +35,14 @@ export function loadOrReport(path: string): GatehouseConfig | undefined {
   }
 }
 
+/** What `demo` adds around `serve`: work before the listeners open, and after the app has stopped. */
+export interface StartHooks {
+  beforeStart?: (app: App) => Promise<void>;
+  onStopped?: () => Promise<void>;
+}
+
 /** Builds, starts and wires signals for an app; the process exits when it has stopped. */
-export async function startApp(config: GatehouseConfig, path: string, logger: Logger, onStopped?: () => Promise<void>): Promise<App | undefined> {
+export async function startApp(config: GatehouseConfig, path: string, logger: Logger, hooks: StartHooks = {}): Promise<App | undefined> {
   // Signal handlers come first: a SIGTERM that arrives while the store opens or the listeners bind must still
   // lead to a clean stop, not to the default action (an abrupt exit).
   let app: App | undefined;
@@ -47,7 +51,7 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
   let signals = 0;
   const stop = (): void => {
     void app!.stop().then(async () => {
-      await onStopped?.();
+      await hooks.onStopped?.();
       process.exit(0);
     });
   };
@@ -65,12 +69,15 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => void app?.reload());
   try {
-    app = await buildApp(config, path, logger);
+    // The file was read and validated a moment ago; its hash is taken now (a change in between reloads anyway).
+    const sha256 = fileSha256(path);
+    app = await buildApp({ config, configPath: path, ...(sha256 === undefined ? {} : { configSha256: sha256 }), logger });
   } catch (err) {
     reportStartupFailure(err, config, logger);
     return undefined;
   }
   try {
+    await hooks.beforeStart?.(app);
     await app.start();
   } catch (err) {
     reportStartupFailure(err, config, logger);
@@ -79,16 +86,6 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
   }
   started = true;
   if (stopRequested) stop();
-  return app;
-}
-
-/** Builds the whole app for `serve`: the store, the core, and accounts with sessions. */
-export async function buildApp(config: GatehouseConfig, path: string | undefined, logger: Logger): Promise<App> {
-  const store = await openStore(config.storage, { logger });
-  // The file was read and validated a moment ago; its hash is taken now (a change in between reloads anyway).
-  const sha256 = path === undefined ? undefined : fileSha256(path);
-  const app = createApp({ config, ...(path === undefined ? {} : { configPath: path }), ...(sha256 === undefined ? {} : { configSha256: sha256 }), logger });
-  await installAuth(app, config, store, logger);
   return app;
 }
 

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -35,3 +36,16 @@ export const httpUrl = z.string().refine((value) => {
 
 /** A positive integer with a name for the message. */
 export const positiveInt = z.number().int().positive();
+
+/** Checks one trusted_proxies entry; returns a problem message or undefined. */
+export function checkTrustedProxyEntry(entry: string): string | undefined {
+  const [address, bits, extra] = entry.split('/');
+  if (extra !== undefined || address === undefined) return `expected an IP or CIDR, got "${entry}"`;
+  const v4 = isIPv4(address);
+  if (!v4 && !isIPv6(address)) return `expected an IP or CIDR, got "${entry}"`;
+  if (bits !== undefined) {
+    const n = Number(bits);
+    if (!/^\d+$/.test(bits) || n > (v4 ? 32 : 128)) return `bad prefix length in "${entry}"`;
+  }
+  return undefined;
+}

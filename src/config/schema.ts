@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { durationMs, httpUrl, listenAddress } from './schema-helpers.js';
+import { checkTrustedProxyEntry, durationMs, httpUrl, listenAddress } from './schema-helpers.js';
 import { storageSchema } from '../store/config-schema.js';
-import { checkTrustedProxyEntry } from '../proxy/client-address.js';
 import { authSchema } from '../auth/config-schema.js';
 import { sessionsSchema } from '../sessions/config-schema.js';
-import { auditSchema } from '../actors/config-schema.js';
-import { webhooksSchema } from '../api/config-schema.js';
+import { auditSchema, webhooksSchema } from '../actors/config-schema.js';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 

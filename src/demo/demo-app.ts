@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { escapeHtml, page } from '../server/respond.js';
+import { escapeHtml, page } from '../http/respond.js';
 
 /**
  * A tiny upstream app for the demo and for newcomers: every page shows the request headers it received, so you can

@@ -45,19 +45,6 @@ export function compileTrustedProxies(entries: readonly string[]): TrustedProxie
   };
 }
 
-/** Checks one trusted_proxies entry; returns a problem message or undefined. */
-export function checkTrustedProxyEntry(entry: string): string | undefined {
-  const [address, bits, extra] = entry.split('/');
-  if (extra !== undefined || address === undefined) return `expected an IP or CIDR, got "${entry}"`;
-  const v4 = isIPv4(address);
-  if (!v4 && !isIPv6(address)) return `expected an IP or CIDR, got "${entry}"`;
-  if (bits !== undefined) {
-    const n = Number(bits);
-    if (!/^\d+$/.test(bits) || n > (v4 ? 32 : 128)) return `bad prefix length in "${entry}"`;
-  }
-  return undefined;
-}
-
 /** Strips the IPv4-mapped IPv6 prefix ("::ffff:1.2.3.4") so one rule covers both spellings. */
 export function plainIp(address: string | undefined): string {
   if (address === undefined) return '';

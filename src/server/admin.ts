@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../metrics/metrics.js';
-import { sendJson } from './respond.js';
+import { sendJson } from '../http/respond.js';
 import { answerReadiness, type ReadinessCheck, type ReadinessDetail } from './readiness.js';
 
 export type { ReadinessCheck, ReadinessDetail };

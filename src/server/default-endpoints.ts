@@ -1,5 +1,5 @@
-import type { EndpointRouter } from './endpoint-router.js';
-import { escapeHtml, page, sendHtml } from './respond.js';
+import type { EndpointRouter } from '../http/endpoint-router.js';
+import { escapeHtml, page, sendHtml } from '../http/respond.js';
 
 /**
  * The login page as it stands before any login method is configured: it tells the visitor that this route needs a

@@ -7,8 +7,8 @@ import type { Forward } from '../pipeline/6-forward/forward.js';
 import { RequestContext, type RequestFacts, type RequestIds, type RequestObserver } from '../pipeline/context.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
-import type { EndpointRouter } from './endpoint-router.js';
-import { sendError, wantsHtml } from './respond.js';
+import type { EndpointRouter } from '../http/endpoint-router.js';
+import { sendError, wantsHtml } from '../http/respond.js';
 
 /** What the HTTP transport needs; the Upgrade transport shares the admission, the pipeline and the observers. */
 export interface TransportDeps {

@@ -6,7 +6,7 @@ import { RequestIds, type RequestObserver } from '../pipeline/context.js';
 import { Pipeline, type PipelineStages } from '../pipeline/pipeline.js';
 import { requestMetrics } from '../pipeline/request-metrics.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
-import type { EndpointRouter } from './endpoint-router.js';
+import type { EndpointRouter } from '../http/endpoint-router.js';
 import { createHttpTransport } from './http-transport.js';
 import { createUpgradeTransport } from './upgrade-transport.js';
 

@@ -4,7 +4,7 @@ import { GatehouseError } from '../errors/index.js';
 import { refusalError } from '../pipeline/4-authorize/decide.js';
 import { RequestContext, type RequestFacts } from '../pipeline/context.js';
 import { isEncrypted, type TransportDeps } from './http-transport.js';
-import { writeRawError } from './raw-response.js';
+import { writeRawError } from '../http/raw-response.js';
 
 /**
  * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.

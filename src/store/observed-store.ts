@@ -9,7 +9,14 @@ import { performance } from 'node:perf_hooks';
 import type { Metrics } from '../metrics/metrics.js';
 import type { GatehouseError } from '../errors/index.js';
 import type { Store, StoreRepos } from './store.js';
-import type { DatabaseObserver } from './database-monitor.js';
+
+/** Receives the outcome of store calls (the database monitor, src/actors/database-monitor.ts). */
+export interface DatabaseObserver {
+  /** The database answered (an error answer from the server counts: it is there). */
+  answered(): void;
+  /** The database is not there (a StoreDown error). */
+  unreachable(err: GatehouseError): void;
+}
 
 /** Hooks an observer receives per call; tracing adds one here. */
 export interface StoreCallHooks {

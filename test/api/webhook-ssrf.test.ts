@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachDriver, type TestDatabase } from '../helpers/drivers.js';
 import { eventually } from '../helpers/core-net.js';
-import { checkWebhookUrl, isNonPublicAddress } from '../../src/api/webhook-target.js';
+import { isNonPublicAddress } from '../../src/http/ssrf-guard.js';
+import { checkWebhookUrl } from '../../src/api/webhook-url.js';
 import { api, approvedOrg, platformOwner, Receiver, signUp, startApiWorld, type ApiWorld, type TestUser } from './api-helpers.js';
 
 test('the address classifier refuses every non-public range and passes public ones', () => {

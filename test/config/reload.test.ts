@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { createApp } from '../../src/app.js';
+import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -160,7 +160,7 @@ describe('reload: applied live, or refused naming what needs a restart', () => {
     writeFileSync(file, stringify(configObject({ app: upstream.url }, routes('one'))));
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger('info', new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
-    const app = createApp({ config: loadConfigFile(file, {}), configPath: file, configSha256: sha256Of(file), env: {}, logger,
+    const app = await buildApp({ config: loadConfigFile(file, {}), configPath: file, configSha256: sha256Of(file), env: {}, logger, store: 'none',
       listen: { ingress: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } } });
     const { admin } = await app.start();
     try {
@@ -192,7 +192,7 @@ describe('reload: applied live, or refused naming what needs a restart', () => {
     const loadedSha = sha256Of(file);
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger('info', new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
-    const app = createApp({ config: loadConfigFile(file, {}), configPath: file, configSha256: loadedSha, env: {}, logger,
+    const app = await buildApp({ config: loadConfigFile(file, {}), configPath: file, configSha256: loadedSha, env: {}, logger, store: 'none',
       listen: { ingress: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } } });
     const { ingress, admin } = await app.start();
     try {

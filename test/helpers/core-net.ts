@@ -5,7 +5,8 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import { connect, type AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { parseConfigText, type GatehouseConfig } from '../../src/config/index.js';
-import { createApp, type App } from '../../src/app.js';
+import { buildApp, type App } from '../../src/app.js';
+import type { Authenticator } from '../../src/pipeline/3-authenticate/authenticate.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 /** Every bounded wait in these tests uses this helper, so a hang is a failure with a name, not a stuck run. */
@@ -122,10 +123,14 @@ export interface RunningGatehouse {
   close(): Promise<void>;
 }
 
-/** Builds and starts a Gatehouse in this process on 127.0.0.1:0 (ingress and admin). */
-export async function startGatehouse(config: GatehouseConfig, options: { configPath?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningGatehouse> {
-  const app = createApp({
-    config, logger: silentLogger(), ...options,
+/**
+ * Builds (through the composition root, without storage: the core alone) and starts a Gatehouse in this process on
+ * 127.0.0.1:0 (ingress and admin). `authenticators` stand in for sessions.
+ */
+export async function startGatehouse(config: GatehouseConfig,
+  options: { configPath?: string; env?: NodeJS.ProcessEnv; authenticators?: readonly Authenticator[] } = {}): Promise<RunningGatehouse> {
+  const app = await buildApp({
+    config, logger: silentLogger(), store: 'none', ...options,
     listen: { ingress: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
   });
   const { ingress, admin } = await within(5000, 'gatehouse to start', app.start());

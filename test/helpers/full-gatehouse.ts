@@ -1,10 +1,10 @@
-// A whole Gatehouse in this process, as `serve` builds it (store, core, accounts and sessions), on 127.0.0.1:0,
+// A whole Gatehouse in this process, built by the composition root as `serve` builds it, on 127.0.0.1:0,
 // in front of real upstream servers, on a real database.
 import { stringify } from 'yaml';
 import { parseConfigText, type GatehouseConfig } from '../../src/config/index.js';
-import { createApp, type App } from '../../src/app.js';
-import { installAuth, type AuthRuntime } from '../../src/auth/install-auth.js';
-import { openStore } from '../../src/store/index.js';
+import { buildApp, type App } from '../../src/app.js';
+import type { AccountAdmin } from '../../src/auth/account-admin.js';
+import type { SessionService } from '../../src/sessions/session-service.js';
 import type { Store } from '../../src/store/store.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { TestDatabase } from './drivers.js';
@@ -12,7 +12,8 @@ import { within } from './core-net.js';
 
 export interface FullGatehouse {
   readonly app: App;
-  readonly auth: AuthRuntime;
+  /** The parts of accounts tests reach into. */
+  readonly auth: { readonly sessions: SessionService; readonly accounts: AccountAdmin };
   readonly store: Store;
   readonly config: GatehouseConfig;
   readonly port: number;
@@ -50,13 +51,10 @@ export async function startFullGatehouse(db: TestDatabase, upstreams: Record<str
     audit: { flush_interval: '100ms' },
   }, overrides);
   const config = parseConfigText(stringify(object), {});
-  const logger = silentLogger();
-  const store = await openStore(config.storage, { logger });
-  const app = createApp({ config, logger, listen: { ingress: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } } });
-  const auth = await installAuth(app, config, store, logger);
+  const app = await buildApp({ config, logger: silentLogger(), listen: { ingress: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } } });
   const { ingress, admin } = await within(10_000, 'gatehouse to start', app.start());
   return {
-    app, auth, store, config, port: ingress.port, adminPort: admin.port, base: `http://127.0.0.1:${ingress.port}`,
+    app, auth: { sessions: app.sessions!, accounts: app.accounts! }, store: app.store!, config, port: ingress.port, adminPort: admin.port, base: `http://127.0.0.1:${ingress.port}`,
     stop: () => within(15_000, 'gatehouse to stop', app.stop()),
   };
 }

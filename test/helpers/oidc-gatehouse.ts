@@ -3,9 +3,7 @@
 import { createServer } from 'node:net';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../src/config/index.js';
-import { createApp } from '../../src/app.js';
-import { installAuth } from '../../src/auth/install-auth.js';
-import { openStore } from '../../src/store/index.js';
+import { buildApp } from '../../src/app.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { TestDatabase } from './drivers.js';
 import { within } from './core-net.js';
@@ -43,13 +41,10 @@ export async function startOAuthGatehouse(db: TestDatabase, port: number, upstre
     audit: { flush_interval: '100ms' },
   }, overrides);
   const config = parseConfigText(stringify(object), env);
-  const logger = silentLogger();
-  const store = await openStore(config.storage, { logger });
-  const app = createApp({ config, logger, listen: { ingress: { host: '127.0.0.1', port }, admin: { host: '127.0.0.1', port: 0 } } });
-  const auth = await installAuth(app, config, store, logger);
+  const app = await buildApp({ config, logger: silentLogger(), listen: { ingress: { host: '127.0.0.1', port }, admin: { host: '127.0.0.1', port: 0 } } });
   const { ingress, admin } = await within(10_000, 'gatehouse to start', app.start());
   return {
-    app, auth, store, config, port: ingress.port, adminPort: admin.port, base: `http://${host}:${ingress.port}`,
+    app, auth: { sessions: app.sessions!, accounts: app.accounts! }, store: app.store!, config, port: ingress.port, adminPort: admin.port, base: `http://${host}:${ingress.port}`,
     stop: () => within(15_000, 'gatehouse to stop', app.stop()),
   };
 }

@@ -57,13 +57,14 @@ describe('spoofed identity headers', () => {
       { name: 'ws', match: { path: '/ws/' }, policy: 'public', upstream: 'other', websockets: true },
       { name: 'other', match: { path: '/other/' }, policy: 'public', upstream: 'other' },
       { name: 'everything', match: { path: '/' }, policy: 'public', upstream: 'app' },
-    ])));
-    // A stand-in for sessions: "Authorization: Bearer alice" is Alice; anyone else is anonymous.
-    gh.app.setAuthenticators([{
-      name: 'stand-in',
-      authenticate: (headers) => headers.authorization === 'Bearer alice'
-        ? { userId: 'u-alice', email: 'alice@example.test', name: 'Alice', roles: ['admin', 'dev'], orgs: [] } : undefined,
-    }]);
+    ])), {
+      // A stand-in for sessions: "Authorization: Bearer alice" is Alice; anyone else is anonymous.
+      authenticators: [{
+        name: 'stand-in',
+        authenticate: (headers) => headers.authorization === 'Bearer alice'
+          ? { userId: 'u-alice', email: 'alice@example.test', name: 'Alice', roles: ['admin', 'dev'], orgs: [] } : undefined,
+      }],
+    });
   });
   after(async () => {
     await gh.close();
@@ -141,11 +142,12 @@ describe('a custom identity_header_prefix', () => {
     gh = await startGatehouse(validConfig(configObject({ app: app.url }, [
       { name: 'members', match: { path: '/members/' }, policy: 'authenticated', upstream: 'app' },
       { name: 'everything', match: { path: '/' }, policy: 'public', upstream: 'app' },
-    ], { server: { identity_header_prefix: 'X-Gate-Ident-' } })));
-    gh.app.setAuthenticators([{
-      name: 'stand-in',
-      authenticate: (headers) => headers.authorization === 'Bearer bob' ? { userId: 'u-bob', email: 'bob@example.test', name: 'Bob', roles: [], orgs: [] } : undefined,
-    }]);
+    ], { server: { identity_header_prefix: 'X-Gate-Ident-' } })), {
+      authenticators: [{
+        name: 'stand-in',
+        authenticate: (headers) => headers.authorization === 'Bearer bob' ? { userId: 'u-bob', email: 'bob@example.test', name: 'Bob', roles: [], orgs: [] } : undefined,
+      }],
+    });
   });
   after(async () => {
     await gh.close();

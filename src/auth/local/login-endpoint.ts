@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../../errors/index.js';
-import type { EndpointContext } from '../../server/endpoint-router.js';
-import { sendJson } from '../../server/respond.js';
+import type { EndpointContext } from '../../http/endpoint-router.js';
+import { sendJson } from '../../http/respond.js';
 import { serializeCookie } from '../../sessions/cookie.js';
 import { presentedToken } from '../../sessions/presented-token.js';
 import type { User } from '../../store/store.js';
 import type { AuthDeps } from '../auth-deps.js';
-import { readParsedBody, stringField, type ParsedBody } from '../request-body.js';
+import { readParsedBody, stringField, type ParsedBody } from '../../http/request-body.js';
 import { safeRedirectTarget } from '../redirect-target.js';
 import { renderLoginPage } from './login-page.js';
 import { userView } from './user-view.js';
@@ -58,7 +58,7 @@ export function loginEndpoint(deps: AuthDeps) {
 /**
  * Starts a session for a user who just proved who they are, the same way for every login method: a fresh token
  * (any session the browser presented is ended, so a planted cookie is never promoted: no fixation), the cookie,
- * an audit event, then 303 to `rd` for forms or 200 with the user for JSON.
+ * a `user.login` event, then 303 to `rd` for forms or 200 with the user for JSON.
  */
 export async function startSession(
   deps: AuthDeps, req: IncomingMessage, res: ServerResponse, ctx: EndpointContext, user: User,
@@ -69,7 +69,11 @@ export async function startSession(
   if (previousId !== undefined) await deps.sessions.revoke(previousId).catch(() => false);
   const session = await deps.sessions.create(user, { userAgent: req.headers['user-agent'], clientIp: ctx.clientIp });
   deps.metrics.loginAttempts.inc({ method, provider, result: 'success' });
-  deps.audit.record({ actor: user.id, org: null, action: 'user.login', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { result: 'success', method, provider } });
+  // Published, not handled here: the audit trail records it and organizations' webhooks hear of it (DomainEvents).
+  deps.events.publish('user.login', {
+    userId: user.id, email: user.email, method, provider, sessionId: session.sessionId,
+    origin: { actor: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null },
+  });
   const cookie = serializeCookie(deps.cookieName, session.token, { ...deps.cookie, maxAgeSeconds: deps.config.sessions.lifetime / 1000 });
   if (body.kind === 'json') {
     sendJson(res, status, { user: userView(user), token: session.token, expires_at: session.expiresAt.toISOString() }, { 'set-cookie': cookie });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { escapeHtml, page, sendHtml } from '../../server/respond.js';
+import { escapeHtml, page, sendHtml } from '../../http/respond.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { safeRedirectTarget } from '../redirect-target.js';
 

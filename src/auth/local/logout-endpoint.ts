@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EndpointContext } from '../../server/endpoint-router.js';
-import { page, sendHtml, escapeHtml } from '../../server/respond.js';
+import type { EndpointContext } from '../../http/endpoint-router.js';
+import { page, sendHtml, escapeHtml } from '../../http/respond.js';
 import { clearCookie } from '../../sessions/cookie.js';
 import { presentedToken } from '../../sessions/presented-token.js';
 import type { AuthDeps } from '../auth-deps.js';
-import { readParsedBody, stringField } from '../request-body.js';
+import { readParsedBody, stringField } from '../../http/request-body.js';
 import { safeRedirectTarget } from '../redirect-target.js';
 
 /**
@@ -21,7 +21,9 @@ export function logoutEndpoint(deps: AuthDeps) {
       const entry = await deps.sessions.validate(token!).catch(() => undefined);
       const revoked = await deps.sessions.revoke(sessionId);
       if (revoked) {
-        deps.audit.record({ actor: entry?.userId ?? null, org: null, action: 'user.logout', target: entry?.userId ?? null, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { session: sessionId.slice(0, 12) } });
+        deps.events.publish('user.logout', {
+          userId: entry?.userId ?? null, sessionId, origin: { actor: entry?.userId ?? null, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null },
+        });
       }
     }
     const cleared = clearCookie(deps.cookieName, deps.cookie);

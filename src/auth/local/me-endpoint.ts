@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../../errors/index.js';
 import type { Identity } from '../../pipeline/3-authenticate/identity.js';
-import { sendJson } from '../../server/respond.js';
+import { sendJson } from '../../http/respond.js';
 import { userView } from './user-view.js';
 
 /** GET /.gatehouse/me: who the session belongs to, or 401. */

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConflictError, GatehouseError } from '../../errors/index.js';
-import type { EndpointContext } from '../../server/endpoint-router.js';
+import type { EndpointContext } from '../../http/endpoint-router.js';
 import type { AuthDeps } from '../auth-deps.js';
-import { readParsedBody, stringField } from '../request-body.js';
+import { readParsedBody, stringField } from '../../http/request-body.js';
 import { checkNewPassword } from '../passwords/password-policy.js';
 import { checkEmail, checkDisplayName } from './account-fields.js';
 import { startSession } from './login-endpoint.js';

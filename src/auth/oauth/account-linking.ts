@@ -1,6 +1,6 @@
 import { ConflictError } from '../../errors/index.js';
 import type { Store, User } from '../../store/store.js';
-import type { AuditRecorder } from '../auth-deps.js';
+import type { AuditRecorder } from '../../actors/audit-writer.js';
 import type { OAuthProviderConfig } from './config-schema.js';
 import { mapRoles } from './claims.js';
 import { OAuthFailure, type ExternalProfile } from './provider.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { GatehouseError, isGatehouseError } from '../../errors/index.js';
-import type { EndpointContext } from '../../server/endpoint-router.js';
+import type { EndpointContext } from '../../http/endpoint-router.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { startSession } from '../local/login-endpoint.js';
 import { findOrCreateUser } from './account-linking.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CATALOGUE, type GatehouseError } from '../../errors/index.js';
-import { escapeHtml, page, sendHtml, sendJson, wantsHtml } from '../../server/respond.js';
+import { escapeHtml, page, sendHtml, sendJson, wantsHtml } from '../../http/respond.js';
 import { OAuthFailure } from './provider.js';
 
 /**

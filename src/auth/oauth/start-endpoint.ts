@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as client from 'openid-client';
-import type { EndpointContext } from '../../server/endpoint-router.js';
+import type { EndpointContext } from '../../http/endpoint-router.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { safeRedirectTarget } from '../redirect-target.js';
 import type { TransactionSealer } from './login-transaction.js';

@@ -1,4 +1,4 @@
-import type { OrgLoader } from '../sessions/session-service.js';
+import type { OrgLoader } from './session-service.js';
 import type { Store } from '../store/store.js';
 
 /** Most memberships a session carries into X-Auth-Orgs (bounds the header and the load). */

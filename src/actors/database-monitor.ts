@@ -2,14 +2,15 @@
  * The database's state as this replica sees it, kept apart from readiness on purpose. A replica whose database is
  * away still serves cached sessions and public routes, so it stays in the Service; taking every replica out at
  * once because the shared database went away would turn a partial outage into a total one (docs/operations.md,
- * "Readiness and the database"). The state comes from every store call's outcome (observed-store.ts) and from a
+ * "Readiness and the database"). The state comes from every store call's outcome (store/observed-store.ts) and from a
  * ping every `storage.health_interval`, so it changes even without traffic. Each change is one log line; the
  * gauge `gatehouse_store_up` and `/readyz?verbose` report it.
  */
-import type { Actor } from '../actors/actor.js';
+import type { Actor } from './actor.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { GatehouseError } from '../errors/index.js';
+import type { DatabaseObserver } from '../store/observed-store.js';
 
 /** What `/readyz?verbose` shows about the database. */
 export interface DatabaseState {
@@ -20,14 +21,6 @@ export interface DatabaseState {
   readonly since: string;
   /** Why it is down (the driver's words, no credentials): only while down. */
   readonly reason?: string;
-}
-
-/** Receives the outcome of store calls. */
-export interface DatabaseObserver {
-  /** The database answered (an error answer from the server counts: it is there). */
-  answered(): void;
-  /** The database is not there (a StoreDown error). */
-  unreachable(err: GatehouseError): void;
 }
 
 export interface DatabaseMonitor extends Actor, DatabaseObserver {

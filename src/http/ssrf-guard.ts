@@ -3,8 +3,8 @@
  * org admin, and Gatehouse usually runs next to things that must not be reachable from outside (metadata services,
  * databases, the admin listener), so by default only public unicast addresses may be targets. Three checks:
  *
- * 1. At registration: scheme http(s), no credentials, no fragment, and a host that is not a non-public IP literal,
- *    not `localhost`, and (best effort) does not resolve to a non-public address.
+ * 1. At registration (api/webhook-url.ts): scheme http(s), no credentials, no fragment, and a host that is not a
+ *    non-public IP literal, not `localhost`, and (best effort) does not resolve to a non-public address.
  * 2. At connect time, in the deliverer's undici Agent: the DNS answer is filtered (`lookup`), so a name that
  *    resolves to a public address at registration and to 127.0.0.1 later (DNS rebinding) is refused.
  * 3. After connecting: the socket's remote address is checked again (covers IP literals, which skip lookup).
@@ -15,7 +15,6 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import { GatehouseError } from '../errors/index.js';
-import { ApiValidationError } from './errors.js';
 
 // Two lists: a BlockList checks an IPv4 address against its IPv6 rules too (as ::ffff:a.b.c.d), which would make
 // the IPv4-mapped rule below refuse every IPv4 address.
@@ -50,44 +49,14 @@ export class WebhookTargetRefusedError extends GatehouseError {
   }
 }
 
-function isLocalName(host: string): boolean {
+/** Whether a host name is a name for this machine (localhost and its subdomains). */
+export function isLocalName(host: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');
   return h === 'localhost' || h.endsWith('.localhost') || h === 'localhost.localdomain';
 }
 
-/**
- * Checks a webhook URL for registration; returns it normalised (WHATWG URL serialisation). Refusals are 400s naming
- * `field`. DNS failures are not refusals (the name may exist later); the connect-time guard still applies.
- */
-export async function checkWebhookUrl(raw: string, allowPrivate: boolean, field = 'url'): Promise<string> {
-  if (raw.length > 2048) throw new ApiValidationError(field, 'expected at most 2048 characters');
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ApiValidationError(field, 'expected an absolute http:// or https:// URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiValidationError(field, 'expected an http:// or https:// URL');
-  if (url.username !== '' || url.password !== '') throw new ApiValidationError(field, 'credentials in the URL are not allowed');
-  if (url.hash !== '' || raw.includes('#')) throw new ApiValidationError(field, 'a fragment is not allowed');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === '') throw new ApiValidationError(field, 'expected a host');
-  if (!allowPrivate) {
-    if (isIP(host) !== 0) {
-      if (isNonPublicAddress(host)) throw new ApiValidationError(field, 'the target is a loopback, private or otherwise non-public address');
-    } else if (isLocalName(host)) {
-      throw new ApiValidationError(field, 'the target is a loopback, private or otherwise non-public address');
-    } else {
-      const addresses = await resolveAll(host, 2_000);
-      if (addresses.some((a) => isNonPublicAddress(a.address))) {
-        throw new ApiValidationError(field, 'the target resolves to a loopback, private or otherwise non-public address');
-      }
-    }
-  }
-  return url.toString();
-}
-
-function resolveAll(host: string, timeoutMs: number): Promise<LookupAddress[]> {
+/** Every address a name resolves to; none on failure or after `timeoutMs` (a failure is not a refusal: the name may exist later). */
+export function resolveAll(host: string, timeoutMs: number): Promise<LookupAddress[]> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve([]), timeoutMs);
     dnsLookup(host, { all: true, verbatim: true }, (err, addresses) => {
