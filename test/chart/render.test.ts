@@ -290,6 +290,22 @@ describe('chart: values the schema or the templates refuse', () => {
     });
   }
 
+  test('the chart with no values at all: the failure names the one value to set, and how', (t) => {
+    const r = renderChart(t, []);
+    if (!r) return;
+    assert.equal(r.ok, false, 'a sidecar needs the app image');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one message:\n${r.stderr}`);
+    assert.match(r.stderr, /app\.image\.repository is empty/);
+    assert.match(r.stderr, /--set app\.image\.repository=\S+/, 'says how to set it');
+    assert.match(r.stderr, /--set mode=gateway --set gateway\.upstream=/, 'and the alternative');
+    assert.doesNotMatch(r.stderr, /allOf|Must validate/, 'no schema noise');
+    const fixed = mustRender(t, [{ app: { image: { repository: 'registry.example.com/orders' } } }]);
+    assert.ok(fixed?.get('Deployment'), 'setting that one value renders');
+    const gateway = renderChart(t, [{ mode: 'gateway' }]);
+    assert.match(gateway?.stderr ?? '', /gateway\.upstream is empty.*--set gateway\.upstream=http/);
+  });
+
   test('two replicas are accepted with PostgreSQL or MySQL', (t) => {
     for (const driver of ['postgres', 'mysql']) {
       const r = mustRender(t, [{ app: { image: { repository: 'x' } }, replicaCount: 2, storage: { driver }, secret: { existingSecret: 's', env: { GATEHOUSE_DATABASE_URL: 'url' } } }]);

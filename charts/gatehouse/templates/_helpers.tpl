@@ -78,7 +78,8 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 
 {{- define "gatehouse.appImage" -}}
-{{- $repo := required "app.image.repository is required in sidecar mode: the image of the app Gatehouse protects" .Values.app.image.repository }}
+{{- /* Checked here rather than in values.schema.json: a schema error cannot say which value to set, or how. */}}
+{{- $repo := required "app.image.repository is empty. In sidecar mode (the default) the chart runs your app beside Gatehouse: set its image, e.g. --set app.image.repository=registry.example.com/orders --set app.image.tag=1.4.2 --set app.port=3000; or guard an existing Service instead with --set mode=gateway --set gateway.upstream=http://orders.shop.svc.cluster.local:8080" .Values.app.image.repository }}
 {{- if .Values.app.image.digest }}
 {{- printf "%s@%s" $repo .Values.app.image.digest }}
 {{- else }}
@@ -126,7 +127,7 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 */}}
 {{- define "gatehouse.config" -}}
 {{- if and (eq .Values.mode "gateway") (not .Values.gateway.upstream) }}
-{{- fail "gateway.upstream is required in gateway mode: the URL of the Service Gatehouse forwards to" }}
+{{- fail "gateway.upstream is empty. In gateway mode Gatehouse forwards to an existing Service: set its URL, e.g. --set gateway.upstream=http://orders.shop.svc.cluster.local:8080" }}
 {{- end }}
 {{- $upstream := dict }}
 {{- if eq .Values.mode "gateway" }}
