@@ -41,7 +41,6 @@ export interface ConfigReloader {
 export function createConfigReloader(options: ConfigReloaderOptions): ConfigReloader {
   const { metrics, logger } = options;
   const clock = options.clock ?? Date.now;
-  for (const result of ['success', 'failure', 'restart_required'] as const) metrics.configReloads.inc({ result }, 0);
   const inForce = (sha256: string | undefined): void => {
     metrics.configInfo.reset();
     metrics.configInfo.set({ sha256: sha256 ?? 'unknown' }, 1);

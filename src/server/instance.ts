@@ -14,6 +14,7 @@ import type { EndpointRouter } from '../http/endpoint-router.js';
 import type { Actor } from '../actors/actor.js';
 import { ListenError } from '../errors/index.js';
 import { createConfigReloader } from './config-reloader.js';
+import { initialiseCounters } from '../metrics/known-labels.js';
 
 /** What an instance is made of: built by the composition root (src/app.ts), in the order written there. */
 export interface InstanceOptions {
@@ -102,12 +103,17 @@ export function createInstance(options: InstanceOptions): Instance {
   });
   const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks, details: options.details ?? [] }));
   metrics.ready.set(0);
+  const knownSeries = (config: GatehouseConfig): void => initialiseCounters(metrics, {
+    upstreams: Object.keys(config.upstreams), oauthProviders: config.auth.providers.map((p) => p.id),
+  });
+  knownSeries(options.config);
   const reloader = options.configPath === undefined ? undefined : createConfigReloader({
     path: options.configPath, env: options.env ?? process.env, sha256: options.configSha256, metrics, logger,
     running: () => table.config,
     apply: (next) => {
       const old = table;
       table = buildRuntimeTable(next, old);
+      knownSeries(next);
       // Only a changed setting touches the logger (a logger handed in by a test stays as it was given).
       if (next.logging.level !== old.config.logging.level) logger.level = next.logging.level;
       // In-flight requests hold `old`; pools it alone used are closed gracefully (undici lets running requests finish).

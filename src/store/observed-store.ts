@@ -75,7 +75,6 @@ export function observeStore(store: Store, deps: { metrics: Metrics; observer: D
         metrics.storeErrors.inc({ kind: 'other' });
     }
   };
-  for (const kind of ['down', 'busy', 'other']) metrics.storeErrors.inc({ kind }, 0);
 
   const repos = Object.fromEntries(REPOS.map((name) => {
     const repo = store[name] as unknown as Record<string, unknown>;
