@@ -340,6 +340,22 @@ checksum/restart-config: {{ include "gatehouse.restartConfigChecksum" . }}
 {{- default (printf "namespace=%q" .Release.Namespace) .Values.prometheusRule.selector }}
 {{- end }}
 
+{{/*
+The PromQL selector of this release's scrape targets in `up`, without braces: the job a ServiceMonitor (the
+Service's name) or a PodMonitor ("<namespace>/<name>") gives them. Set prometheusRule.upSelector for another
+scrape configuration (e.g. job="kubernetes-pods", app_kubernetes_io_instance="<release>").
+*/}}
+{{- define "gatehouse.upSelector" -}}
+{{- $name := include "gatehouse.fullname" . }}
+{{- default (printf "namespace=%q, job=~%q" .Release.Namespace (printf "%s|%s/%s" $name .Release.Namespace $name)) .Values.prometheusRule.upSelector }}
+{{- end }}
+
+{{/* runbook_url of an alert: the runbook section of docs/operations.md named after it. */}}
+{{- define "gatehouse.runbookUrl" -}}
+{{- $root := index . 0 }}{{ $alert := index . 1 }}
+{{- printf "%s#%s" $root.Values.prometheusRule.runbookBaseUrl (lower $alert) }}
+{{- end }}
+
 {{/* Whether more than one pod can run (PDB, rolling updates). */}}
 {{- define "gatehouse.multiReplica" -}}
 {{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}true{{ end }}
