@@ -9,7 +9,7 @@ import { formatPath } from './interpolate.js';
  * auth providers, audit, webhooks, the watcher itself) and needs a restart.
  */
 export const LIVE_SETTINGS: readonly string[] = [
-  'routes', 'upstreams', 'server.trusted_proxies', 'server.identity_header_prefix', 'server.max_in_flight',
+  'routes', 'routing', 'upstreams', 'server.trusted_proxies', 'server.identity_header_prefix', 'server.max_in_flight',
   'server.drain_delay', 'server.grace_period', 'logging.level',
 ];
 

@@ -163,12 +163,12 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 
 {{/*
 SHA-256 of the configuration without the settings a reload applies live (src/config/reload-plan.ts,
-LIVE_SETTINGS): routes, upstreams, server.trusted_proxies, server.identity_header_prefix, server.max_in_flight,
+LIVE_SETTINGS): routes, routing, upstreams, server.trusted_proxies, server.identity_header_prefix, server.max_in_flight,
 server.drain_delay, server.grace_period, logging.level. It changes exactly when the pods need a restart.
 */}}
 {{- define "gatehouse.restartConfigChecksum" -}}
 {{- $cfg := include "gatehouse.config" . | fromYaml }}
-{{- $cfg = omit $cfg "routes" "upstreams" }}
+{{- $cfg = omit $cfg "routes" "routing" "upstreams" }}
 {{- if kindIs "map" $cfg.server }}
 {{- $_ := set $cfg "server" (omit $cfg.server "trusted_proxies" "identity_header_prefix" "max_in_flight" "drain_delay" "grace_period") }}
 {{- end }}
