@@ -5,9 +5,9 @@
  * (`claimDue`: FOR UPDATE SKIP LOCKED on PostgreSQL and MySQL, the single writer on SQLite, so each delivery goes
  * to one replica only), and sends them concurrently.
  *
- * One attempt: POST the stored JSON body with `X-Gatehouse-Delivery` (the delivery id, the same on every retry, for
- * idempotency), `X-Gatehouse-Event`, `X-Gatehouse-Timestamp` (unix seconds, fresh per attempt) and
- * `X-Gatehouse-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A 5 s timeout covers the whole
+ * One attempt: POST the stored JSON body signed as Standard Webhooks do (`webhook-id` = the delivery id, the same on
+ * every retry, for idempotency; `webhook-timestamp`; `webhook-signature`: see webhook-signature.ts), with
+ * `X-Gatehouse-Event`, `X-Gatehouse-Delivery` and, for one release, the previous `X-Gatehouse-Signature`. A 5 s timeout covers the whole
  * attempt; redirects are never followed (a 3xx is a failure: following one would let a target bounce us to an
  * internal address); the response body is read up to 2 KiB. Every attempt is recorded (outcome, status code,
  * truncated body, error, duration) in the same transaction that schedules what comes next: delivered, a retry
@@ -19,7 +19,8 @@
  * again with the same delivery id. `stop` stops claiming, lets in-flight attempts finish until its deadline, then
  * aborts the rest and hands them back (pending, due now) so the next start sends them.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signatureHeaders } from './webhook-signature.js';
 import { hostname } from 'node:os';
 import { Agent, request } from 'undici';
 import type { Actor } from './actor.js';
@@ -205,15 +206,14 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
         return { outcome: 'refused', responseCode: null, responseBody: null, error: 'target refused: not an http(s) URL without credentials', durationMs: took() };
       }
       const body = JSON.stringify(d.payload);
-      const timestamp = String(Math.floor(clock() / 1000));
-      const signature = createHmac('sha256', webhook.secret).update(`${timestamp}.${body}`).digest('hex');
+      const signed = signatureHeaders(webhook.secret, d.id, Math.floor(clock() / 1000), body);
       const res = await request(url, {
         method: 'POST', dispatcher: agent, signal: controller.signal, body,
         headersTimeout: config.timeout, bodyTimeout: config.timeout,
         headers: {
           'content-type': 'application/json', 'user-agent': USER_AGENT,
           'x-gatehouse-delivery': d.id, 'x-gatehouse-event': d.event, 'x-gatehouse-attempt': String(d.attempt),
-          'x-gatehouse-timestamp': timestamp, 'x-gatehouse-signature': `sha256=${signature}`,
+          ...signed,
         },
       });
       const text = await readCapped(res.body, RESPONSE_BODY_MAX);
