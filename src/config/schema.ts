@@ -28,6 +28,8 @@ const routeSchema = z.strictObject({
     methods: z.array(z.string().refine((m) => (HTTP_METHODS as readonly string[]).includes(m.toUpperCase()), {
       message: `expected an HTTP method (${HTTP_METHODS.join(', ')})`,
     }).transform((m) => m.toUpperCase() as HttpMethod)).min(1, 'expected at least one method').optional(),
+    /** Match the path only in the case written; absent: `routing.case_sensitive`. */
+    case_sensitive: z.boolean().optional(),
   }).prefault({}),
   policy: policySchema,
   upstream: z.string().min(1, 'expected an upstream name').optional(),
@@ -76,6 +78,14 @@ export const configSchema = z.strictObject({
   reload: z.strictObject({
     watch: z.boolean().default(true),
     debounce: durationMs.default(250),
+  }).prefault({}),
+  /** How request paths are read when matched (src/routing/route-table.ts). */
+  routing: z.strictObject({
+    /**
+     * false: a path is also judged case-folded, as Express, IIS and ASP.NET read it (the strictest route of both
+     * readings applies); true: routes match only the case written (every upstream is case-sensitive).
+     */
+    case_sensitive: z.boolean().default(false),
   }).prefault({}),
   upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected an upstream name of letters, digits, "_", "." or "-"'), upstreamSchema)
     .refine((u) => Object.keys(u).length > 0, 'expected at least one upstream'),

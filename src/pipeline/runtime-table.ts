@@ -26,7 +26,7 @@ export function buildRuntimeTable(config: GatehouseConfig, previous?: RuntimeTab
   }
   return {
     config,
-    routes: compileRouteTable(config.routes),
+    routes: compileRouteTable(config.routes, { caseSensitive: config.routing.case_sensitive }),
     upstreams,
     trustedProxies: compileTrustedProxies(config.server.trusted_proxies),
     headerPolicy: {

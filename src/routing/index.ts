@@ -7,5 +7,6 @@ export {
   type RefusedTarget,
 } from './normalize-path.js';
 export { normalizeHost } from './normalize-host.js';
-export { compilePathPattern, type PathPattern, type PathPatternKind, type CompilePathPatternResult } from './path-pattern.js';
-export { compileRouteTable, type CompiledRoute, type RouteTable } from './route-table.js';
+export { compilePathPattern, type PathMatcher, type PathPattern, type PathPatternKind, type CompilePathPatternResult } from './path-pattern.js';
+export { segmentAmbiguity } from './ambiguous-segment.js';
+export { compileRouteTable, type CompiledRoute, type RouteTable, type RouteTableOptions, type TargetPaths } from './route-table.js';

@@ -2,16 +2,19 @@
  * Turns a raw HTTP request-target into the one canonical path that both the route table judges and the
  * upstream receives. Every bypass of a path-based gate is a disagreement between the gate's reading of a path
  * and the upstream's, so this module has two rules: normalise what RFC 3986 says is equivalent, and refuse
- * (400, GATE_ERR_BAD_PATH) what different upstreams are known to read differently.
+ * (400, GATE_ERR_BAD_PATH) what different upstreams are known to read differently and Gatehouse cannot judge
+ * in every reading (ambiguous-segment.ts lists those readings: double decoding, Windows name trimming, NTFS
+ * streams, 8.3 short names, lenient UTF-8, NFKC, Unicode case mappings into ASCII).
  *
- * Deliberately NOT done here (document in the route docs; routes must be written with them in mind):
- * - Case: paths stay case-sensitive (RFC 3986 §6.2.2.1 only makes the scheme, host and hex digits
- *   case-insensitive). An upstream that matches paths case-insensitively (IIS, Windows or macOS file
- *   servers, some frameworks' options) needs a catch-all protected route, not a public one.
- * - Double encoding: "%252e" stays "%252e"; an upstream that decodes twice must not sit behind Gatehouse.
- * - Path parameters (";"): kept in `path` for the upstream, but removed from `matchPath`, because Tomcat,
- *   Jetty and Spring drop them before routing ("/admin;x=1/panel" is "/admin/panel" to them).
+ * Left to the route table, which judges a request in each of these readings and applies the strictest route:
+ * - Case: the path keeps the client's case (the upstream receives it as sent); RouteTable.match also reads it
+ *   case-folded, as Express, IIS, ASP.NET and many Java stacks do.
+ * - Path parameters (";"): kept in `path` for the upstream; `matchPath` is the reading of Tomcat, Jetty and
+ *   Spring, which drop them before routing ("/admin;x=1/panel" is "/admin/panel" to them).
+ * - A trailing "/": Express and Spring before 6 serve "/x/" as "/x"; others do not.
  */
+
+import { segmentAmbiguity } from './ambiguous-segment.js';
 
 /** A request-target that may be judged: `path` goes upstream, `matchPath` is what the route table sees. */
 export interface NormalizedTarget {
@@ -46,9 +49,10 @@ export const MAX_PATH_BYTES = 8192;
 const FORBIDDEN_RAW = /[\u0000-\u0020\u007f\u0100-\uffff]/;
 
 // The common case, a path already in normal form, is recognised by one test and returned as is: no escape, no
-// backslash, no non-ASCII, no empty segment and no segment starting with "." (which covers "." and ".." and
-// "..;x"; ".well-known" pays the slow path, which is harmless).
-const NEEDS_WORK = /[%\\\u0080-\u00ff]|\/\/|\/\./;
+// backslash, no non-ASCII, no empty segment, no segment starting with "." (which covers "." and ".." and
+// "..;x"; ".well-known" pays the slow path, which is harmless), and nothing segmentAmbiguity could object to in
+// unescaped ASCII (a name or ";" piece ending in "." or "~", "~" before a digit, ":$").
+const NEEDS_WORK = /[%\\\u0080-\u00ff]|\/\/|\/\.|[.~](?:[/;]|$)|~[0-9]|:\$/;
 
 // RFC 9112 §3.2.2 absolute-form; only http(s) targets are ours to route.
 const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
@@ -149,6 +153,8 @@ function resolvePath(rawPath: string): string | RefusedTarget {
           const name = seg.slice(0, semi);
           if (name === '.' || name === '..') return refuse('dot segment with ";" parameters');
         }
+        const ambiguity = segmentAmbiguity(seg);
+        if (ambiguity !== undefined) return refuse(`path segment with ${ambiguity}`);
         segments.push(seg);
         if (last) trailingSlash = false;
       }
@@ -169,6 +175,11 @@ function resolvePath(rawPath: string): string | RefusedTarget {
       } else if (v === 0x2f || v === 0x5c) {
         // An encoded "/" or "\" is data to RFC 3986 but a separator to upstreams that decode before routing.
         return refuse(v === 0x2f ? 'encoded "/" (%2F) in path' : 'encoded "\\" (%5C) in path');
+      } else if (v === 0x3b || v === 0x3f || v === 0x23) {
+        // Decoded, ";" starts parameters (Apache Shiro decodes before stripping them) and "?" or "#" end the path
+        // (Apache httpd's mod_rewrite/mod_proxy re-split a decoded path: "/admin%3F.php" ran as "/admin").
+        // RFC 3986 §2.2: a reserved character is only data while it stays encoded, and no common upstream keeps it so.
+        return refuse(`encoded "${String.fromCharCode(v)}" (%${HEX[hi]}${HEX[lo]}) in path`);
       } else if (v < 0x20 || v === 0x7f) {
         // An encoded NUL truncates paths in C-based upstreams; encoded controls (%0A, %09) are trimmed or
         // split on by others. No legitimate path needs them.

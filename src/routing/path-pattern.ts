@@ -13,13 +13,22 @@ import { normalizePath } from './normalize-path.js';
 
 export type PathPatternKind = 'exact' | 'prefix' | 'glob';
 
-/** A compiled path pattern; `test` takes a matchPath from normalizePath. */
-export interface PathPattern {
+/** A matcher for one spelling of a pattern; `test` takes a path in normal form (a reading of it). */
+export interface PathMatcher {
   readonly kind: PathPatternKind;
   readonly source: string;
   /** The first segment every matching path has ("api" for "/api/*\/x"), or undefined when it varies. */
   readonly firstSegment: string | undefined;
-  test(matchPath: string): boolean;
+  test(path: string): boolean;
+}
+
+/** A compiled path pattern: the matcher for the pattern as written, and its case-folded twin. */
+export interface PathPattern extends PathMatcher {
+  /**
+   * The same pattern with its ASCII letters lower-cased, for the case-folded reading: its `test` takes a path
+   * lower-cased with String.prototype.toLowerCase (escapes' hex digits included, on both sides).
+   */
+  readonly folded: PathMatcher;
 }
 
 /** The result of compiling: the pattern, or a message saying what to write instead. */
@@ -49,27 +58,48 @@ export function compilePathPattern(source: string): CompilePathPatternResult {
     return { ok: false, problem: 'a route path cannot hold ";" parameters: they are removed from request paths before matching' };
   }
 
+  const body = source.length > 1 && source.endsWith('/') ? source.slice(0, -1) : source;
+  for (const segment of body.split('/').slice(1)) {
+    if (segment !== '**' && segment.includes('**')) {
+      return { ok: false, problem: `"**" must be a whole segment (in "${segment}"); use "*" inside a segment` };
+    }
+  }
+  const pattern = build(source);
+  const lower = source.toLowerCase();
+  const folded = lower === source ? pattern : Object.freeze(build(lower));
+  return { ok: true, pattern: Object.freeze({ ...pattern, folded }) };
+}
+
+/**
+ * The first letter outside ASCII in a pattern (decoded) that has another case, or undefined. A case-folding
+ * upstream may fold it (Java's equalsIgnoreCase, .NET's OrdinalIgnoreCase), while the folded reading here only
+ * folds ASCII, so such a pattern is only allowed on a case-sensitive route.
+ */
+export function nonAsciiCasedLetter(source: string): string | undefined {
+  if (!source.includes('%')) return undefined;
+  for (const ch of decodeURIComponent(source)) {
+    if (ch.charCodeAt(0) >= 0x80 && (ch.toLowerCase() !== ch || ch.toUpperCase() !== ch)) return ch;
+  }
+  return undefined;
+}
+
+/** Builds the matcher of a validated pattern (normal form, "**" only as whole segments). */
+function build(source: string): PathMatcher {
   const isPrefix = source.length > 1 && source.endsWith('/');
   const firstSegment = firstSegmentOf(source);
   if (!source.includes('*')) {
-    if (source === '/') return { ok: true, pattern: { kind: 'prefix', source, firstSegment: undefined, test: () => true } };
+    if (source === '/') return { kind: 'prefix', source, firstSegment: undefined, test: () => true };
     if (isPrefix) {
       const base = source.slice(0, -1);
-      return { ok: true, pattern: { kind: 'prefix', source, firstSegment, test: (p) => p.startsWith(source) || p === base } };
+      return { kind: 'prefix', source, firstSegment, test: (p) => p.startsWith(source) || p === base };
     }
-    return { ok: true, pattern: { kind: 'exact', source, firstSegment, test: (p) => p === source } };
+    return { kind: 'exact', source, firstSegment, test: (p) => p === source };
   }
 
   const body = isPrefix ? source.slice(0, -1) : source;
   const tokens: Token[] = [];
   for (const segment of body.split('/').slice(1)) {
-    if (segment === '**') {
-      tokens.push(ANY);
-    } else if (segment.includes('**')) {
-      return { ok: false, problem: `"**" must be a whole segment (in "${segment}"); use "*" inside a segment` };
-    } else {
-      tokens.push(Object.freeze(segment.split('*')));
-    }
+    tokens.push(segment === '**' ? ANY : Object.freeze(segment.split('*')));
   }
   // A trailing "/" makes a glob a prefix: whatever follows the base is zero or more further segments.
   if (isPrefix) tokens.push(ANY);
@@ -80,7 +110,7 @@ export function compilePathPattern(source: string): CompilePathPatternResult {
   const test = lead === ''
     ? (p: string) => globMatch(tokens, p)
     : (p: string) => p.startsWith(lead) && (p.length === lead.length || p.charCodeAt(lead.length) === 0x2f) && globMatch(tokens, p);
-  return { ok: true, pattern: { kind: 'glob', source, firstSegment, test } };
+  return { kind: 'glob', source, firstSegment, test };
 }
 
 /** The literal first segment of a pattern other than "/", or undefined when it holds a wildcard. */

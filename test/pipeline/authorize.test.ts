@@ -17,7 +17,7 @@ const table = tableOf([
 ]);
 after(() => closeTable(table));
 /** Each route's path is its name. */
-const route = (name: string) => table.routes.match('gatehouse.test', `/${name}/`, 'GET')!;
+const route = (name: string) => table.routes.match('gatehouse.test', { path: `/${name}/`, matchPath: `/${name}/` }, 'GET')!;
 
 test('every policy against every kind of caller', () => {
   const authorize = createAuthorize((rd) => `/.gatehouse/login?rd=${encodeURIComponent(rd)}`);

@@ -111,7 +111,7 @@ test('each upstream outcome: what the client gets and what is counted', async ()
     const ctx = context();
     ctx.route = 'all';
     const req = { method: 'GET', headers: {} } as IncomingMessage;
-    const route = scripted.table.routes.match('gatehouse.test', '/', 'GET')!;
+    const route = scripted.table.routes.match('gatehouse.test', { path: '/', matchPath: '/' }, 'GET')!;
     const err = await forward.http(req, res as unknown as ServerResponse, { route, pathAndQuery: `/${encodeURIComponent(script)}` }, [], scripted.table, ctx);
     assert.equal(err?.status, answer, `${script}: the error to answer`);
     assert.equal(ctx.outcome, outcome, script);
@@ -128,7 +128,7 @@ test('a relayed answer: the final status and body, 1xx dropped, hop-by-hop heade
   const forward = createForward({ metrics: createMetrics(), logger: silentLogger() });
   const res = new FakeResponse();
   scripted.answerInto(res);
-  const route = scripted.table.routes.match('gatehouse.test', '/', 'GET')!;
+  const route = scripted.table.routes.match('gatehouse.test', { path: '/', matchPath: '/' }, 'GET')!;
   await forward.http({ method: 'GET', headers: {} } as IncomingMessage, res as unknown as ServerResponse, { route, pathAndQuery: '/answers' }, [], scripted.table, context());
   assert.equal(res.statusCode, 201);
   assert.deepEqual(res.headers, { 'content-type': 'text/plain' });

@@ -31,6 +31,12 @@ test('what the judge concludes, request by request', () => {
     ['absolute-form naming the Host', facts('http://admin.test/x', { host: 'admin.test' }), { kind: 'route', route: 'admin', pathAndQuery: '/x' }],
     ['reserved paths, however spelled', facts('/x/../%2egatehouse/login?rd=/a'), { kind: 'reserved', path: '/.gatehouse/login', query: 'rd=/a' }],
     ['the reserved prefix itself', facts('/.gatehouse'), { kind: 'reserved', path: '/.gatehouse' }],
+    // Every reading an upstream may apply is judged (routing/route-table.ts): here the as-sent reading of a
+    // case variant, or of a segment with ";" parameters, finds no route, so the request is refused.
+    ['a case variant is not judged by the folded reading alone', facts('/PUBLIC/x'), { kind: 'refused', label: '_none', status: 404 }],
+    ['parameters on the routed segment', facts('/public;v=1/x'), { kind: 'refused', label: '_none', status: 404 }],
+    ['parameters below it are forwarded as sent', facts('/public/a;v=1'), { kind: 'route', route: 'public', pathAndQuery: '/public/a;v=1' }],
+    ['a name Windows servers trim', facts('/public/x.'), { kind: 'refused', label: '_invalid', status: 400, code: 'GATE_ERR_BAD_PATH' }],
   ];
   for (const [what, input, expected] of rows) {
     const j = judge(input, table);

@@ -1,18 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizePath, type NormalizePathResult } from '../../src/routing/index.js';
-
-// A small seeded PRNG (mulberry32) so a failure can be replayed from the printed seed.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers.js';
 
 /** Checks the invariants every successful result must hold; a refusal only needs a reason. */
 function checkInvariants(raw: string, got: NormalizePathResult): void {

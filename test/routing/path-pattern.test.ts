@@ -3,17 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePathPattern } from '../../src/routing/index.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers.js';
 
 /** The reference: "**" segment -> zero or more "/segment", "*" -> [^/]*, trailing "/" -> prefix. */
 function referenceRegex(pattern: string): RegExp {

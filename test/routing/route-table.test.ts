@@ -122,7 +122,7 @@ describe('RouteTable.match', () => {
   for (const [name, routes, host, path, method, want] of CASES) {
     test(name, () => {
       const table = compileRouteTable(routes);
-      assert.equal(table.match(host, path, method)?.name, want);
+      assert.equal(table.match(host, { path, matchPath: path }, method)?.name, want);
     });
   }
 
@@ -138,7 +138,7 @@ describe('RouteTable.match', () => {
     const table = compileRouteTable([route('g', '/**/a/**/b/**/c/*x*y*z*w')]);
     const path = '/' + Array.from({ length: 3000 }, () => 'a').join('/') + '/' + 'x'.repeat(3000);
     const t0 = performance.now();
-    assert.equal(table.match(undefined, path, 'GET'), undefined);
+    assert.equal(table.match(undefined, { path, matchPath: path }, 'GET'), undefined);
     assert.ok(performance.now() - t0 < 1000, 'match took over a second');
   });
 });
@@ -163,8 +163,12 @@ describe('the first-segment index keeps config order', () => {
       });
       for (const path of paths) {
         for (const method of ['GET', 'POST']) {
-          const want = singles.findIndex((matches) => matches(path, method));
-          assert.equal(table.match(undefined, path, method)?.index ?? -1, want, `${JSON.stringify(configs.map((c) => c.match))} ${method} ${path}`);
+          // Paths ending in "/" are also read without it; every route here has one policy and upstream, so the
+          // as-sent reading's route judges unless the other reading finds none.
+          const readings = path.length > 1 && path.endsWith('/') ? [path, path.slice(0, -1)] : [path];
+          const found = readings.map((p) => singles.findIndex((matches) => matches(p, method)));
+          const want = found.includes(-1) ? -1 : found[0];
+          assert.equal(table.match(undefined, { path, matchPath: path }, method)?.index ?? -1, want, `${JSON.stringify(configs.map((c) => c.match))} ${method} ${path}`);
         }
       }
     }

@@ -30,7 +30,7 @@ export function judge(facts: RequestFacts, table: RuntimeTable): Judgement {
     return { kind: 'refused', label: '_invalid', error: new GatehouseError('GATE_ERR_BAD_REQUEST', 'the request target names another host than the Host header') };
   }
   if (isReservedPath(target.matchPath)) return { kind: 'reserved', client, path: target.path, query: target.query };
-  const route = table.routes.match(host, target.matchPath, facts.method);
+  const route = table.routes.match(host, target, facts.method);
   if (route === undefined) return { kind: 'refused', label: '_none', error: new GatehouseError('GATE_ERR_NOT_FOUND', 'no route matches this request') };
   const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
   return { kind: 'route', client, route, pathAndQuery };
