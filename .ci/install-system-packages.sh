@@ -12,6 +12,8 @@ command -v caddy >/dev/null 2>&1 || need+=(caddy)       # forward-auth tests (fo
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)           # benchmarks in closed loop
 command -v python3 >/dev/null 2>&1 || need+=(python3)   # differential tests: an upstream on Python's http.server
+command -v curl >/dev/null 2>&1 || need+=(curl)         # test/docs: the documented curl commands are run
+command -v jq >/dev/null 2>&1 || need+=(jq)             # test/docs: docs/api.md's walkthrough pipes into jq
 for pkg in golang-github-masterminds-sprig-dev golang-github-xeipuuv-gojsonschema-dev golang-github-ghodss-yaml-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -19,7 +19,9 @@ import { authenticateChain, type Authenticator } from './pipeline/3-authenticate
 import { sessionAuthenticators } from './pipeline/3-authenticate/session-token.js';
 import { createAuthorize } from './pipeline/4-authorize/decide.js';
 import { createMutate } from './pipeline/5-mutate/mutate.js';
-import type { ReadinessCheck } from './server/admin.js';
+import type { ReadinessCheck, ReadinessDetail } from './server/admin.js';
+import { createDatabaseMonitor } from './actors/database-monitor.js';
+import { observeStore } from './store/observed-store.js';
 import { registerPlaceholderLogin } from './server/default-endpoints.js';
 import { EndpointRouter } from './http/endpoint-router.js';
 import { createInstance, type Instance, type InstanceOptions } from './server/instance.js';
@@ -35,6 +37,8 @@ export interface AppOptions {
   config: GatehouseConfig;
   /** The file the config came from; reloads re-read it. Omit to disable reloads. */
   configPath?: string;
+  /** The SHA-256 of that file as it was loaded (`gatehouse_config_info`). */
+  configSha256?: string;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   /** Overrides the listen addresses (tests pass port 0). */
@@ -72,15 +76,24 @@ export async function buildApp(options: AppOptions): Promise<App> {
   registerPlaceholderLogin(endpoints); // replaced by the real login page when accounts exist
   const actors: Actor[] = [];
   const checks: ReadinessCheck[] = [];
+  const details: ReadinessDetail[] = [];
   let authenticators: readonly Authenticator[] = options.authenticators ?? [];
   let signInUrl = (rd: string): string => `${LOGIN_PATH}?rd=${encodeURIComponent(rd)}`;
   let accounts: { store: Store; sessions: SessionService; admin: AccountAdmin } | undefined;
 
-  const store = options.store === 'none' ? undefined : options.store ?? await openStore(config.storage, { logger });
-  if (store !== undefined) {
-    // 2. Storage: stopped last (actors stop in reverse order), after every other actor has drained into it.
-    actors.push({ name: 'store', start: () => undefined, stop: () => store.close() });
-    checks.push({ name: 'store', check: async () => { await store.ping(); return true; } });
+  const opened = options.store === 'none' ? undefined : options.store ?? await openStore(config.storage, { logger });
+  if (opened !== undefined) {
+    // 2. Storage: stopped last (actors stop in reverse order), after every other actor has drained into it. Every
+    // part gets the observed store (calls timed, outcomes reported to the database monitor). The database's state
+    // is a /readyz?verbose detail, not a readiness check (src/server/readiness.ts says why).
+    actors.push({ name: 'store', start: () => undefined, stop: () => opened.close() });
+    let observed: Store | undefined;
+    const monitor = createDatabaseMonitor({
+      driver: opened.driver, ping: () => (observed ?? opened).ping(), intervalMs: config.storage.health_interval, metrics, logger,
+    });
+    const store = observed = observeStore(opened, { metrics, observer: monitor });
+    actors.push(monitor);
+    details.push({ name: 'database', read: () => monitor.snapshot() });
 
     // 3. The audit trail: one bounded queue and one writer; it records the domain events too.
     const audit = createAuditWriter({ store, config: config.audit, metrics, logger });
@@ -134,8 +147,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // 8. The pipeline's stages for every transport, then the instance: listeners, route table, start and stop order.
   const instance = createInstance({
-    config, logger, metrics, endpoints, actors, checks,
+    config, logger, metrics, endpoints, actors, checks, details,
     ...(options.configPath === undefined ? {} : { configPath: options.configPath }),
+    ...(options.configSha256 === undefined ? {} : { configSha256: options.configSha256 }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
     stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate() },

@@ -2,7 +2,8 @@ import { createLogger } from '../log/logger.js';
 import { startDemoApp } from '../demo/demo-app.js';
 import { parseFlags } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
-import { loadOrReport, startApp } from './serve.js';
+import { loadOrReport, reportStartupFailure, startApp } from './serve.js';
+import { ListenError } from '../errors/index.js';
 import { USAGE } from './usage.js';
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
@@ -25,9 +26,16 @@ export async function demoCommand(args: string[]): Promise<number | undefined> {
     console.error(`gatehouse demo: ${path} has no upstream named "demo" for the demo app`);
     return 1;
   }
-  const url = new URL(upstream.url);
-  const demo = await startDemoApp(url.hostname, Number(url.port || 80));
   const logger = createLogger(config.logging.level);
+  const url = new URL(upstream.url);
+  const where = { host: url.hostname, port: Number(url.port || 80) };
+  let demo: Awaited<ReturnType<typeof startDemoApp>>;
+  try {
+    demo = await startDemoApp(where.host, where.port);
+  } catch (err) {
+    reportStartupFailure(new ListenError('upstreams.demo.url', where, err), config, logger);
+    return 1;
+  }
   let demoUser: { email: string; password: string } | undefined;
   const app = await startApp(config, path, logger, {
     beforeStart: async (built) => { demoUser = await ensureDemoUser(built.store!, config); },

@@ -1,4 +1,4 @@
-import { loadConfigFile, type GatehouseConfig } from '../config/index.js';
+import { fileSha256, loadConfigFile, type GatehouseConfig } from '../config/index.js';
 import { ConfigError, formatConfigProblem } from '../errors/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { buildApp, type App } from '../app.js';
@@ -6,6 +6,7 @@ import { isGatehouseError } from '../errors/index.js';
 import { parseFlags } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { USAGE } from './usage.js';
+import { explainStartupFailure } from './startup-failure.js';
 
 /** `gatehouse serve`: runs until SIGTERM/SIGINT (drain, then exit 0); a second signal exits at once. */
 export async function serveCommand(args: string[]): Promise<number | undefined> {
@@ -68,16 +69,18 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => void app?.reload());
   try {
-    app = await buildApp({ config, configPath: path, logger });
+    // The file was read and validated a moment ago; its hash is taken now (a change in between reloads anyway).
+    const sha256 = fileSha256(path);
+    app = await buildApp({ config, configPath: path, ...(sha256 === undefined ? {} : { configSha256: sha256 }), logger });
   } catch (err) {
-    logger.fatal({ err: errorSummary(err) }, 'could not open the store');
+    reportStartupFailure(err, config, logger);
     return undefined;
   }
   try {
     await hooks.beforeStart?.(app);
     await app.start();
   } catch (err) {
-    logger.fatal({ err }, 'could not start');
+    reportStartupFailure(err, config, logger);
     await app.abort();
     return undefined;
   }
@@ -86,6 +89,11 @@ export async function startApp(config: GatehouseConfig, path: string, logger: Lo
   return app;
 }
 
-function errorSummary(err: unknown): unknown {
-  return isGatehouseError(err) ? { code: err.code, message: err.message, detail: err.detail } : err;
+/**
+ * One line on stderr naming what failed and the setting to change (a port in use, a database that does not answer).
+ * Only an unexpected error (a bug, not the environment) also gets a fatal log line with its stack.
+ */
+export function reportStartupFailure(err: unknown, config: GatehouseConfig, logger: Logger): void {
+  console.error(`gatehouse: ${explainStartupFailure(err, config)}`);
+  if (!isGatehouseError(err)) logger.fatal({ err }, 'could not start');
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors/index.js';
@@ -7,13 +8,27 @@ import { formatPath, interpolateEnv } from './interpolate.js';
 
 /** Reads, interpolates and validates a configuration file; throws ConfigError listing every problem at once. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatehouseConfig {
-  let text: string;
+  return readConfigFile(file, env).config;
+}
+
+/** Like loadConfigFile, and also the SHA-256 of the file's bytes (hex), which `gatehouse_config_info` exports. */
+export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): { config: GatehouseConfig; sha256: string } {
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
   }
-  return parseConfigText(text, env);
+  return { config: parseConfigText(bytes.toString('utf8'), env), sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The SHA-256 (hex) of a file's bytes, or undefined when it cannot be read. */
+export function fileSha256(file: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Validates configuration given as YAML text (the file's contents). */

@@ -30,6 +30,8 @@ export const ERROR_CATALOGUE = {
   GATE_ERR_STORE_DOWN: { reason: 'unavailable', status: 503, expose: false, message: 'storage is unavailable' },
   GATE_ERR_STORE_SCHEMA_TOO_NEW: { reason: 'internal', status: 500, expose: false, message: 'database schema is newer than this Gatehouse' },
   GATE_ERR_INTERNAL: { reason: 'internal', status: 500, expose: false, message: 'internal error' },
+  // ---- start-up (src/cli/startup-failure.ts prints these as one line naming the setting to change) ----
+  GATE_ERR_LISTEN: { reason: 'internal', status: 500, expose: false, message: 'cannot listen on the configured address' },
   // ---- the SSO API (src/api) ----
   GATE_ERR_VALIDATION: { reason: 'invalid_request', status: 400, expose: true, message: 'the request is invalid' },
   GATE_ERR_STATE_CONFLICT: { reason: 'conflict', status: 409, expose: true, message: 'the change conflicts with the current state' },

@@ -59,3 +59,20 @@ export class SchemaTooNewError extends GatehouseError {
       `database schema version ${databaseVersion} is newer than this Gatehouse understands (${codeVersion}); upgrade Gatehouse`);
   }
 }
+
+/** A listener could not bind its address at start-up; `setting` names the config key to change. */
+export class ListenError extends GatehouseError {
+  readonly setting: string;
+  readonly host: string;
+  readonly port: number;
+  /** The system's code: EADDRINUSE, EACCES, EADDRNOTAVAIL... */
+  readonly sysCode: string;
+  constructor(setting: string, where: { host: string; port: number }, cause: unknown) {
+    const sysCode = String((cause as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN');
+    super('GATE_ERR_LISTEN', `cannot listen on ${where.host}:${where.port} (${setting}): ${sysCode}`, { cause, detail: String((cause as Error | undefined)?.message ?? cause) });
+    this.setting = setting;
+    this.host = where.host;
+    this.port = where.port;
+    this.sysCode = sysCode;
+  }
+}

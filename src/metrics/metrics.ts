@@ -1,4 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { packageVersion } from './build-info.js';
+
+/** A connection pool's state as the pool gauges read it on each scrape. */
+export interface PoolGaugeSource {
+  (): { max: number; open: number; inUse: number; waiting: number } | undefined;
+}
 
 /**
  * Every metric Gatehouse exports, defined in one place. Each app instance gets its own Registry (no global), so a
@@ -13,9 +19,27 @@ export function createMetrics() {
     registry.removeSingleMetric(name);
   }
   const registers = [registry];
+  let poolSource: PoolGaugeSource | undefined;
+  const poolGauge = (name: string, help: string, pick: (s: NonNullable<ReturnType<PoolGaugeSource>>) => number) => new Gauge({
+    name, help, registers,
+    collect() {
+      const stats = poolSource?.();
+      if (stats !== undefined) this.set(pick(stats));
+    },
+  });
+  const buildInfo = new Gauge({
+    name: 'gatehouse_build_info', help: 'Always 1; the labels say which Gatehouse (package version) runs on which Node.js.',
+    labelNames: ['version', 'node'] as const, registers,
+  });
+  buildInfo.set({ version: packageVersion(), node: process.version }, 1);
 
   return {
     registry,
+    /** Where the pool gauges read their values (the store, once it is open). */
+    watchPool(source: PoolGaugeSource | undefined): void {
+      poolSource = source;
+    },
+    buildInfo,
     httpRequests: new Counter({
       name: 'gatehouse_http_requests_total', help: 'Requests answered by the ingress listener, by route, method and status code.',
       labelNames: ['route', 'method', 'code'] as const, registers,
@@ -30,8 +54,18 @@ export function createMetrics() {
       labelNames: ['upstream', 'reason'] as const, registers,
     }),
     configReloads: new Counter({
-      name: 'gatehouse_config_reloads_total', help: 'Configuration reloads, by result (success or failure).',
+      name: 'gatehouse_config_reloads_total', help: 'Configuration reloads, by result (success; failure: the file is invalid; restart_required: it changes settings bound at start).',
       labelNames: ['result'] as const, registers,
+    }),
+    configLastReloadSuccess: new Gauge({
+      name: 'gatehouse_config_last_reload_success', help: '1 when the last reload was applied (or none was tried since start), 0 when it was refused.', registers,
+    }),
+    configLastReloadSuccessTime: new Gauge({
+      name: 'gatehouse_config_last_reload_success_timestamp_seconds', help: 'When the configuration in force was loaded (start or last applied reload), Unix seconds.', registers,
+    }),
+    configInfo: new Gauge({
+      name: 'gatehouse_config_info', help: 'Always 1; sha256 is the SHA-256 of the configuration file in force.',
+      labelNames: ['sha256'] as const, registers,
     }),
     inFlight: new Gauge({
       name: 'gatehouse_in_flight_requests', help: 'Requests in flight on the ingress listener.', registers,
@@ -44,6 +78,24 @@ export function createMetrics() {
       name: 'gatehouse_ready', help: '1 when the instance is ready for traffic (what /readyz answers), 0 when starting or draining.',
       registers,
     }),
+    // ---- store (store/observed-store, store/database-monitor) ----
+    storeUp: new Gauge({
+      name: 'gatehouse_store_up', help: '1 while the database answers, 0 while it is unreachable (or not yet checked); readiness does not follow it.',
+      registers,
+    }),
+    storeOperationDuration: new Histogram({
+      name: 'gatehouse_store_operation_duration_seconds', help: 'Time one store call took, by operation (repository.method, transaction, ping), failures included.',
+      labelNames: ['operation'] as const, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'gatehouse_store_errors_total', help: 'Failed store calls, by kind (down: the database is not there; busy: contended; other).',
+      labelNames: ['kind'] as const, registers,
+    }),
+    storePoolMax: poolGauge('gatehouse_store_pool_max', 'Most connections the pool opens (storage.<driver>.pool_max); PostgreSQL and MySQL only.', (s) => s.max),
+    storePoolOpen: poolGauge('gatehouse_store_pool_open', 'Connections the pool holds open, idle or in use.', (s) => s.open),
+    storePoolInUse: poolGauge('gatehouse_store_pool_in_use', 'Connections in use by a store call.', (s) => s.inUse),
+    storePoolWaiting: poolGauge('gatehouse_store_pool_waiting', 'Store calls waiting for a free connection.', (s) => s.waiting),
     // ---- hash pool (auth/passwords) ----
     hashPoolSize: new Gauge({ name: 'gatehouse_hash_pool_size', help: 'Password hashing permits (auth.hash.concurrency).', registers }),
     hashPoolInUse: new Gauge({ name: 'gatehouse_hash_pool_in_use', help: 'Password hashing permits in use.', registers }),

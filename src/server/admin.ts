@@ -1,21 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../metrics/metrics.js';
 import { sendJson } from '../http/respond.js';
+import { answerReadiness, type ReadinessCheck, type ReadinessDetail } from './readiness.js';
 
-/** A readiness condition besides "started and not draining", e.g. the store answering a ping. */
-export interface ReadinessCheck {
-  readonly name: string;
-  /** Resolves true when ready; must answer within a second or two (it is called on every probe). */
-  check(): Promise<boolean> | boolean;
-}
+export type { ReadinessCheck, ReadinessDetail };
 
 /**
  * The admin listener: /metrics (Prometheus text), /healthz (the process is alive) and /readyz (it should get
  * traffic). It is a separate listener so probes and scrapes are never shed with user traffic.
  */
-export function createAdminHandler(deps: { metrics: Metrics; isReady(): boolean; checks: readonly ReadinessCheck[] }) {
+export function createAdminHandler(deps: { metrics: Metrics; isReady(): boolean; checks: readonly ReadinessCheck[]; details?: readonly ReadinessDetail[] }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
       return;
@@ -32,16 +28,10 @@ export function createAdminHandler(deps: { metrics: Metrics; isReady(): boolean;
           sendJson(res, 200, { status: 'ok' });
           return;
         case '/readyz': {
-          const failing: string[] = [];
-          if (!deps.isReady()) failing.push('lifecycle');
-          for (const c of deps.checks) {
-            const ok = await Promise.race([Promise.resolve(c.check()).catch(() => false),
-              new Promise<boolean>((r) => setTimeout(r, 2000, false).unref())]);
-            if (!ok) failing.push(c.name);
-          }
-          const ready = failing.length === 0;
-          deps.metrics.ready.set(ready ? 1 : 0);
-          sendJson(res, ready ? 200 : 503, ready ? { status: 'ready' } : { status: 'not_ready', failing });
+          const verbose = new URLSearchParams(query).has('verbose');
+          const answer = await answerReadiness({ isReady: deps.isReady, checks: deps.checks, details: deps.details ?? [] }, verbose);
+          deps.metrics.ready.set(answer.ready ? 1 : 0);
+          sendJson(res, answer.status, answer.body);
           return;
         }
         default:

@@ -2,7 +2,6 @@ import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatehouseConfig } from '../config/index.js';
-import { loadConfigFile } from '../config/index.js';
 import { watchConfigFile } from '../config/watch-config.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -10,16 +9,20 @@ import { buildRuntimeTable, retireRuntimeTable, type RuntimeTable } from '../pip
 import type { Pipeline, PipelineStages } from '../pipeline/pipeline.js';
 import type { RequestObserver } from '../pipeline/context.js';
 import { createIngress } from './ingress.js';
-import { createAdminHandler, type ReadinessCheck } from './admin.js';
+import { createAdminHandler, type ReadinessCheck, type ReadinessDetail } from './admin.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
 import type { Actor } from '../actors/actor.js';
-import { ConfigError, formatConfigProblem } from '../errors/index.js';
+import { ListenError } from '../errors/index.js';
+import { createConfigReloader } from './config-reloader.js';
+import { initialiseCounters } from '../metrics/known-labels.js';
 
 /** What an instance is made of: built by the composition root (src/app.ts), in the order written there. */
 export interface InstanceOptions {
   config: GatehouseConfig;
   /** The file the config came from; reloads re-read it. Omit to disable reloads. */
   configPath?: string;
+  /** The SHA-256 of that file as it was loaded (`gatehouse_config_info`). */
+  configSha256?: string;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   /** Overrides the listen addresses (tests pass port 0). */
@@ -35,6 +38,8 @@ export interface InstanceOptions {
   actors: readonly Actor[];
   /** What /readyz asks besides the instance's own state. */
   checks: readonly ReadinessCheck[];
+  /** What /readyz?verbose reports without it deciding readiness (the database's state). */
+  details?: readonly ReadinessDetail[];
 }
 
 /** A running (or ready to run) Gatehouse: two listeners, the route table, and the background actors. */
@@ -44,7 +49,7 @@ export interface Instance {
   /** The stages every transport runs (a forward-auth endpoint evaluates original requests with it). */
   readonly pipeline: Pipeline;
   start(): Promise<{ ingress: AddressInfo; admin: AddressInfo }>;
-  /** Re-reads the config file and swaps routes and upstreams; false (and the old table kept) when it is invalid. */
+  /** Re-reads the config file and applies it when it changes only live settings; false (the old one kept) otherwise. */
   reload(): Promise<boolean>;
   /** Drain and stop: readyz 503 at once, serve for drain_delay, stop accepting, wait up to grace_period, stop actors. */
   stop(): Promise<void>;
@@ -96,37 +101,36 @@ export function createInstance(options: InstanceOptions): Instance {
     const body = JSON.stringify({ error: 'bad_request', code: 'GATE_ERR_BAD_REQUEST', message: 'malformed request' });
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
-  const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks }));
+  const adminServer = createServer(createAdminHandler({ metrics, isReady: () => ready && !closing, checks, details: options.details ?? [] }));
   metrics.ready.set(0);
-  // Counters that alerts watch with increase() start at 0, so their first failure is an increase, not a new series.
-  metrics.configReloads.inc({ result: 'success' }, 0);
-  metrics.configReloads.inc({ result: 'failure' }, 0);
-
-  async function reload(): Promise<boolean> {
-    if (options.configPath === undefined) return false;
-    try {
-      const next = loadConfigFile(options.configPath, options.env ?? process.env);
-      warnAboutRestartOnlyChanges(table.config, next, logger);
+  const knownSeries = (config: GatehouseConfig): void => initialiseCounters(metrics, {
+    upstreams: Object.keys(config.upstreams), oauthProviders: config.auth.providers.map((p) => p.id),
+  });
+  knownSeries(options.config);
+  const reloader = options.configPath === undefined ? undefined : createConfigReloader({
+    path: options.configPath, env: options.env ?? process.env, sha256: options.configSha256, metrics, logger,
+    running: () => table.config,
+    apply: (next) => {
       const old = table;
       table = buildRuntimeTable(next, old);
-      metrics.configReloads.inc({ result: 'success' });
-      logger.info({ routes: next.routes.length, upstreams: Object.keys(next.upstreams).length }, 'configuration reloaded');
+      knownSeries(next);
+      // Only a changed setting touches the logger (a logger handed in by a test stays as it was given).
+      if (next.logging.level !== old.config.logging.level) logger.level = next.logging.level;
       // In-flight requests hold `old`; pools it alone used are closed gracefully (undici lets running requests finish).
       void retireRuntimeTable(old, table);
-      return true;
-    } catch (err) {
-      metrics.configReloads.inc({ result: 'failure' });
-      const problems = err instanceof ConfigError ? err.problems.map(formatConfigProblem) : [String(err)];
-      logger.error({ problems }, 'configuration reload refused; the previous configuration stays in force');
-      return false;
-    }
+    },
+  });
+
+  async function reload(): Promise<boolean> {
+    return reloader !== undefined && await reloader.reload() === 'success';
   }
 
-  async function listen(server: Server, where: { host: string; port: number }): Promise<AddressInfo> {
+  async function listen(server: Server, where: { host: string; port: number }, setting: string): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const refused = (err: Error): void => reject(new ListenError(setting, where, err));
+      server.once('error', refused);
       server.listen(where.port, where.host, () => {
-        server.off('error', reject);
+        server.off('error', refused);
         resolve();
       });
     });
@@ -161,8 +165,8 @@ export function createInstance(options: InstanceOptions): Instance {
     reload,
     async start() {
       const cfg = table.config;
-      const admin = await listen(adminServer, options.listen?.admin ?? cfg.admin.listen);
-      const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen);
+      const admin = await listen(adminServer, options.listen?.admin ?? cfg.admin.listen, 'admin.listen');
+      const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen, 'server.listen');
       for (const actor of actors) await actor.start();
       if (options.configPath !== undefined && cfg.reload.watch) {
         watcher = watchConfigFile(options.configPath, cfg.reload.debounce, () => void reload());
@@ -200,12 +204,4 @@ export function createInstance(options: InstanceOptions): Instance {
       await closeEverything();
     },
   };
-}
-
-/** Listeners and storage are bound at start; say so when a reload tries to change them. */
-function warnAboutRestartOnlyChanges(old: GatehouseConfig, next: GatehouseConfig, logger: Logger): void {
-  const sections = ['admin', 'storage', 'auth', 'sessions', 'audit'] as const;
-  const changed: string[] = sections.filter((s) => JSON.stringify(old[s]) !== JSON.stringify(next[s]));
-  if (JSON.stringify(old.server.listen) !== JSON.stringify(next.server.listen)) changed.push('server.listen');
-  if (changed.length > 0) logger.warn({ sections: changed }, 'these settings take effect only after a restart');
 }

@@ -8,6 +8,8 @@ const poolSchema = (defaultUrl: string) => z.strictObject({
   pool_max: z.number().int().positive().max(1000).default(10),
   /** How long a query waits for a free connection before failing with StoreBusy. */
   acquire_timeout: durationMs.default(3000),
+  /** Longest wait for one statement's answer before the database counts as unreachable (StoreDown, 503). */
+  query_timeout: durationMs.default(10_000),
 });
 
 /** The `storage:` section: which driver, and each driver's settings. */
@@ -26,6 +28,8 @@ export const storageSchema = z.strictObject({
   change_poll_interval: durationMs.default(1_000),
   /** How long change-feed entries are kept; a replica that falls further behind drops its whole session cache. */
   change_retention: durationMs.default(3_600_000),
+  /** How often each replica pings the database to report its state (gatehouse_store_up, /readyz?verbose). */
+  health_interval: durationMs.default(5_000),
   /** Apply pending migrations when `serve` starts. */
   migrate_on_start: z.boolean().default(true),
 }).prefault({});

@@ -64,17 +64,17 @@ export async function openStore(config: StorageConfig, deps: StoreDeps): Promise
       return createSqlStore(driver, options);
     }
     case 'postgres': {
-      const { url, pool_max: poolMax, acquire_timeout: acquireTimeoutMs } = config.postgres;
+      const { url, pool_max: poolMax, acquire_timeout: acquireTimeoutMs, query_timeout: queryTimeoutMs } = config.postgres;
       if (config.migrate_on_start) await migratePg(url, acquireTimeoutMs, logger);
       else warnPending((await checkPgSchema(url, acquireTimeoutMs)).pending);
-      const store = createSqlStore(openPgDriver({ url, poolMax, acquireTimeoutMs, logger }), options);
+      const store = createSqlStore(openPgDriver({ url, poolMax, acquireTimeoutMs, queryTimeoutMs, logger }), options);
       return { ...store, subscribeToChanges: (listener) => listenForChanges(url, acquireTimeoutMs, listener, logger) };
     }
     case 'mysql': {
-      const { url, pool_max: poolMax, acquire_timeout: acquireTimeoutMs } = config.mysql;
+      const { url, pool_max: poolMax, acquire_timeout: acquireTimeoutMs, query_timeout: queryTimeoutMs } = config.mysql;
       if (config.migrate_on_start) await migrateMysql(url, acquireTimeoutMs, logger);
       else warnPending((await checkMysqlSchema(url, acquireTimeoutMs)).pending);
-      return createSqlStore(openMysqlDriver({ url, poolMax, acquireTimeoutMs, logger }), options);
+      return createSqlStore(openMysqlDriver({ url, poolMax, acquireTimeoutMs, queryTimeoutMs, logger }), options);
     }
   }
 }

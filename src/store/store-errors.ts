@@ -1,4 +1,4 @@
-import { GatehouseError, isGatehouseError } from '../errors/index.js';
+import { GatehouseError, StoreDownError, isGatehouseError } from '../errors/index.js';
 
 /**
  * Names the uniqueness rule a driver's duplicate-key error broke, from whatever the driver says: a PostgreSQL
@@ -32,4 +32,31 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, make: () => Erro
       (err: unknown) => { if (!timedOut) { clearTimeout(timer); reject(err); } },
     );
   });
+}
+
+/**
+ * Remembers whether the database's last answer was "not there". A wait for a pooled connection that times out
+ * while the database is away is the outage itself (the pool is full of connections stuck on a dead server), not
+ * contention: it is reported as StoreDown. Any answer from the server, an error included, clears the latch.
+ */
+export class OutageLatch {
+  #down: StoreDownError | undefined;
+
+  /** A statement was answered by the server. */
+  answered(): void {
+    this.#down = undefined;
+  }
+
+  /** Passes a mapped error through, remembering outages; `poolWait` marks a local pool-wait timeout. */
+  seen(err: GatehouseError, poolWait = false): GatehouseError {
+    if (err instanceof StoreDownError) {
+      this.#down = err;
+      return err;
+    }
+    if (poolWait && this.#down !== undefined) {
+      return new StoreDownError(`${err.detail ?? err.message}, while the database is not answering (${this.#down.detail ?? this.#down.message})`, err);
+    }
+    if (!poolWait && err.code !== 'GATE_ERR_INTERNAL') this.answered();
+    return err;
+  }
 }

@@ -447,6 +447,17 @@ export interface StoreRepos {
 
 export type StoreDriver = 'sqlite' | 'postgres' | 'mysql';
 
+/** A connection pool's state, for the gatehouse_store_pool_* gauges. */
+export interface PoolStats {
+  /** pool_max: the most connections the pool opens. */
+  readonly max: number;
+  /** Connections open (idle or in use). */
+  readonly open: number;
+  readonly inUse: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+}
+
 export interface Store extends StoreRepos {
   readonly driver: StoreDriver;
   /**
@@ -459,8 +470,10 @@ export interface Store extends StoreRepos {
    * drivers where replicas poll the feed instead. Reconnects by itself after a connection loss.
    */
   readonly subscribeToChanges?: (listener: ChangeListener) => Promise<ChangeSubscription>;
-  /** Resolves when the database answers a trivial query; StoreDownError otherwise (for readyz). */
+  /** Resolves when the database answers a trivial query; StoreDownError otherwise (the database monitor). */
   ping(): Promise<void>;
+  /** The connection pool right now (PostgreSQL and MySQL; SQLite has no pool). */
+  readonly poolStats?: () => PoolStats;
   /** Waits for in-flight work, then closes connections and threads. */
   close(): Promise<void>;
 }

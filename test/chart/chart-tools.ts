@@ -148,3 +148,9 @@ export function renderChart(t: TestContext, values: Array<string | Record<string
     },
   };
 }
+
+/** Every alert the chart defines; each has a firing and a quiet case in alerts.rules-test.yaml and a runbook. */
+export const ALERTS = ['GatehouseHashPoolSaturated', 'GatehouseAuditQueueNearCapacity', 'GatehouseAuditEventsDropped', 'GatehouseLoadShedding',
+  'GatehouseHigh5xxRate', 'GatehouseConfigReloadFailed', 'GatehouseConfigNotApplied', 'GatehouseReadinessFlapping', 'GatehouseNotReady',
+  'GatehouseTargetDown', 'GatehouseAbsent', 'GatehouseStoreUnreachable', 'GatehouseUpstreamErrors', 'GatehouseLatencyObjective',
+  'GatehouseChangeFeedErrors', 'GatehouseWebhookBacklog', 'GatehouseWebhookDeliveriesFailing'];

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot, renderChart, run, type Manifest, type Rendered } from './chart-tools.js';
+import { ALERTS, repoRoot, renderChart, run, type Manifest, type Rendered } from './chart-tools.js';
 
 const containerOf = (deployment: Manifest, name: string) => {
   const c = deployment.spec.template.spec.containers.find((x: { name: string }) => x.name === name);
@@ -124,6 +124,26 @@ describe('chart: sidecar mode with SQLite', () => {
     assert.ok(volumes.tmp.emptyDir);
     assert.equal(d.spec.strategy.type, 'Recreate', 'one SQLite file on a RWO volume');
     assert.equal(d.spec.template.metadata.annotations['checksum/config'], undefined, 'config changes reload in place');
+    assert.match(d.spec.template.metadata.annotations['checksum/restart-config'], /^[0-9a-f]{64}$/, 'restart-only changes roll the pods');
+  });
+
+  test('the restart checksum changes with settings bound at start, not with live ones', (t) => {
+    const checksum = (over: Record<string, unknown>): string | undefined => {
+      const r = mustRender(t, ['sidecar-sqlite.yaml', over]);
+      return r?.get('Deployment').spec.template.metadata.annotations['checksum/restart-config'];
+    };
+    const base = checksum({});
+    if (base === undefined) return;
+    const routes = [{ name: 'all', match: { path: '/' }, policy: 'public', upstream: 'app' }];
+    assert.equal(checksum({ config: { routes } }), base, 'routes reload live');
+    assert.equal(checksum({ config: { logging: { level: 'debug' } } }), base, 'the log level reloads live');
+    assert.equal(checksum({ config: { server: { trusted_proxies: ['10.0.0.0/8'] } } }), base, 'trusted proxies reload live');
+    assert.notEqual(checksum({ config: { sessions: { idle_timeout: '1h' } } }), base, 'sessions need a restart');
+    assert.notEqual(checksum({ config: { auth: { local: { registration: 'open' } } } }), base, 'auth needs a restart');
+    assert.notEqual(checksum({ config: { server: { public_url: 'https://other.example.com' } } }), base, 'public_url needs a restart');
+    assert.notEqual(checksum({ storage: { sqlite: { path: '/var/lib/gatehouse/other.db' } } }), base, 'storage needs a restart');
+    const off = mustRender(t, ['sidecar-sqlite.yaml', { rollOnRestartRequiredChange: false }]);
+    assert.equal(off?.get('Deployment').spec.template.metadata.annotations?.['checksum/restart-config'], undefined);
   });
 
   test('secrets reach the container from the Secret, never the ConfigMap', (t) => {
@@ -246,7 +266,7 @@ describe('chart: gateway mode with PostgreSQL and every option on', () => {
     assert.deepEqual(np.spec.podSelector.matchLabels, selector);
     assert.deepEqual(np.spec.ingress.map((i: { ports: Array<{ port: string }> }) => i.ports[0]!.port), ['http', 'admin']);
     const rules = r.get('PrometheusRule').spec.groups[0].rules.map((x: { alert: string }) => x.alert);
-    assert.deepEqual(rules, ['GatehouseHashPoolSaturated', 'GatehouseAuditQueueNearCapacity', 'GatehouseAuditEventsDropped', 'GatehouseLoadShedding', 'GatehouseHigh5xxRate', 'GatehouseConfigReloadFailed', 'GatehouseReadinessFlapping', 'GatehouseNotReady']);
+    assert.deepEqual(rules, ALERTS);
     const dash = JSON.parse(r.get('ConfigMap', 'demo-gatehouse-dashboard').data['gatehouse.json']);
     assert.equal(dash.uid, 'gatehouse');
   });
@@ -269,6 +289,22 @@ describe('chart: values the schema or the templates refuse', () => {
       assert.match(r.stderr, message);
     });
   }
+
+  test('the chart with no values at all: the failure names the one value to set, and how', (t) => {
+    const r = renderChart(t, []);
+    if (!r) return;
+    assert.equal(r.ok, false, 'a sidecar needs the app image');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one message:\n${r.stderr}`);
+    assert.match(r.stderr, /app\.image\.repository is empty/);
+    assert.match(r.stderr, /--set app\.image\.repository=\S+/, 'says how to set it');
+    assert.match(r.stderr, /--set mode=gateway --set gateway\.upstream=/, 'and the alternative');
+    assert.doesNotMatch(r.stderr, /allOf|Must validate/, 'no schema noise');
+    const fixed = mustRender(t, [{ app: { image: { repository: 'registry.example.com/orders' } } }]);
+    assert.ok(fixed?.get('Deployment'), 'setting that one value renders');
+    const gateway = renderChart(t, [{ mode: 'gateway' }]);
+    assert.match(gateway?.stderr ?? '', /gateway\.upstream is empty.*--set gateway\.upstream=http/);
+  });
 
   test('two replicas are accepted with PostgreSQL or MySQL', (t) => {
     for (const driver of ['postgres', 'mysql']) {

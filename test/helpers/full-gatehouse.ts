@@ -64,7 +64,7 @@ export function storageAsYaml(config: TestDatabase['config']): Record<string, un
   return {
     driver: config.driver,
     sqlite: { path: config.sqlite.path, busy_timeout: `${config.sqlite.busy_timeout}ms` },
-    postgres: { url: config.postgres.url, pool_max: config.postgres.pool_max, acquire_timeout: `${config.postgres.acquire_timeout}ms` },
-    mysql: { url: config.mysql.url, pool_max: config.mysql.pool_max, acquire_timeout: `${config.mysql.acquire_timeout}ms` },
+    postgres: { url: config.postgres.url, pool_max: config.postgres.pool_max, acquire_timeout: `${config.postgres.acquire_timeout}ms`, query_timeout: `${config.postgres.query_timeout}ms` },
+    mysql: { url: config.mysql.url, pool_max: config.mysql.pool_max, acquire_timeout: `${config.mysql.acquire_timeout}ms`, query_timeout: `${config.mysql.query_timeout}ms` },
   };
 }

@@ -56,14 +56,14 @@ export async function reachable(driver: 'postgres' | 'mysql'): Promise<boolean> 
   }
 }
 
-/** CREATE DATABASE gh_test_<random> on the local PostgreSQL. */
-export async function postgresDatabase(): Promise<TestDatabase> {
+/** CREATE DATABASE gh_test_<random> on the local PostgreSQL (or on the server at `serverUrl`, a private one). */
+export async function postgresDatabase(serverUrl: string = PG_URL): Promise<TestDatabase> {
   const name = `gh_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = withUrl(PG_URL, name);
+  const url = withUrl(serverUrl, name);
   return {
     config: storageSchema.parse({ driver: 'postgres', postgres: { url, pool_max: 20, acquire_timeout: '5s' } }),
     async exec(sql) {
@@ -72,20 +72,20 @@ export async function postgresDatabase(): Promise<TestDatabase> {
       try { await c.query(sql); } finally { await c.end(); }
     },
     async drop() {
-      const c = new pg.Client({ connectionString: PG_URL });
+      const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       try { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } finally { await c.end(); }
     },
   };
 }
 
-/** CREATE DATABASE gh_test_<random> on the local MariaDB/MySQL. */
-export async function mysqlDatabase(): Promise<TestDatabase> {
+/** CREATE DATABASE gh_test_<random> on the local MariaDB/MySQL (or on the server at `serverUrl`, a private one). */
+export async function mysqlDatabase(serverUrl: string = MYSQL_URL): Promise<TestDatabase> {
   const name = `gh_test_${randomBytes(6).toString('hex')}`;
-  const admin = await mysql.createConnection({ uri: MYSQL_URL });
+  const admin = await mysql.createConnection({ uri: serverUrl });
   await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();
-  const url = withUrl(MYSQL_URL, name);
+  const url = withUrl(serverUrl, name);
   return {
     config: storageSchema.parse({ driver: 'mysql', mysql: { url, pool_max: 20, acquire_timeout: '5s' } }),
     async exec(sql) {
@@ -93,7 +93,7 @@ export async function mysqlDatabase(): Promise<TestDatabase> {
       try { await c.query(sql); } finally { await c.end(); }
     },
     async drop() {
-      const c = await mysql.createConnection({ uri: MYSQL_URL });
+      const c = await mysql.createConnection({ uri: serverUrl });
       try { await c.query(`DROP DATABASE IF EXISTS ${name}`); } finally { await c.end(); }
     },
   };

@@ -78,7 +78,8 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 
 {{- define "gatehouse.appImage" -}}
-{{- $repo := required "app.image.repository is required in sidecar mode: the image of the app Gatehouse protects" .Values.app.image.repository }}
+{{- /* Checked here rather than in values.schema.json: a schema error cannot say which value to set, or how. */}}
+{{- $repo := required "app.image.repository is empty. In sidecar mode (the default) the chart runs your app beside Gatehouse: set its image, e.g. --set app.image.repository=registry.example.com/orders --set app.image.tag=1.4.2 --set app.port=3000; or guard an existing Service instead with --set mode=gateway --set gateway.upstream=http://orders.shop.svc.cluster.local:8080" .Values.app.image.repository }}
 {{- if .Values.app.image.digest }}
 {{- printf "%s@%s" $repo .Values.app.image.digest }}
 {{- else }}
@@ -126,7 +127,7 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 */}}
 {{- define "gatehouse.config" -}}
 {{- if and (eq .Values.mode "gateway") (not .Values.gateway.upstream) }}
-{{- fail "gateway.upstream is required in gateway mode: the URL of the Service Gatehouse forwards to" }}
+{{- fail "gateway.upstream is empty. In gateway mode Gatehouse forwards to an existing Service: set its URL, e.g. --set gateway.upstream=http://orders.shop.svc.cluster.local:8080" }}
 {{- end }}
 {{- $upstream := dict }}
 {{- if eq .Values.mode "gateway" }}
@@ -158,6 +159,23 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 {{- end }}
 {{- $cfg := mergeOverwrite $defaults (deepCopy .Values.config) $forced }}
 {{- toYaml $cfg }}
+{{- end }}
+
+{{/*
+SHA-256 of the configuration without the settings a reload applies live (src/config/reload-plan.ts,
+LIVE_SETTINGS): routes, routing, upstreams, server.trusted_proxies, server.identity_header_prefix, server.max_in_flight,
+server.drain_delay, server.grace_period, logging.level. It changes exactly when the pods need a restart.
+*/}}
+{{- define "gatehouse.restartConfigChecksum" -}}
+{{- $cfg := include "gatehouse.config" . | fromYaml }}
+{{- $cfg = omit $cfg "routes" "routing" "upstreams" }}
+{{- if kindIs "map" $cfg.server }}
+{{- $_ := set $cfg "server" (omit $cfg.server "trusted_proxies" "identity_header_prefix" "max_in_flight" "drain_delay" "grace_period") }}
+{{- end }}
+{{- if kindIs "map" $cfg.logging }}
+{{- $_ := set $cfg "logging" (omit $cfg.logging "level") }}
+{{- end }}
+{{- toJson $cfg | sha256sum }}
 {{- end }}
 
 {{/* Environment variables taken from the Secret. */}}
@@ -308,6 +326,10 @@ checksum/secret: {{ toJson .Values.secret.values | sha256sum }}
 {{- if .Values.rollOnConfigChange }}
 checksum/config: {{ include "gatehouse.config" . | sha256sum }}
 {{- end }}
+{{- if .Values.rollOnRestartRequiredChange }}
+{{- /* Settings Gatehouse applies only at start: a change to them rolls the pods; live ones reload in place. */}}
+checksum/restart-config: {{ include "gatehouse.restartConfigChecksum" . }}
+{{- end }}
 {{- with .Values.podAnnotations }}
 {{ toYaml . }}
 {{- end }}
@@ -316,6 +338,22 @@ checksum/config: {{ include "gatehouse.config" . | sha256sum }}
 {{/* The PromQL selector of this release's series, without braces. */}}
 {{- define "gatehouse.ruleSelector" -}}
 {{- default (printf "namespace=%q" .Release.Namespace) .Values.prometheusRule.selector }}
+{{- end }}
+
+{{/*
+The PromQL selector of this release's scrape targets in `up`, without braces: the job a ServiceMonitor (the
+Service's name) or a PodMonitor ("<namespace>/<name>") gives them. Set prometheusRule.upSelector for another
+scrape configuration (e.g. job="kubernetes-pods", app_kubernetes_io_instance="<release>").
+*/}}
+{{- define "gatehouse.upSelector" -}}
+{{- $name := include "gatehouse.fullname" . }}
+{{- default (printf "namespace=%q, job=~%q" .Release.Namespace (printf "%s|%s/%s" $name .Release.Namespace $name)) .Values.prometheusRule.upSelector }}
+{{- end }}
+
+{{/* runbook_url of an alert: the runbook section of docs/operations.md named after it. */}}
+{{- define "gatehouse.runbookUrl" -}}
+{{- $root := index . 0 }}{{ $alert := index . 1 }}
+{{- printf "%s#%s" $root.Values.prometheusRule.runbookBaseUrl (lower $alert) }}
 {{- end }}
 
 {{/* Whether more than one pod can run (PDB, rolling updates). */}}

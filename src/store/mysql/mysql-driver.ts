@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import type { Logger } from '../../log/logger.js';
 import { StoreBusyError, StoreDownError } from '../../errors/index.js';
 import type { Queryable, SqlDriver, SqlRow, SqlValue } from '../sql/queryable.js';
-import { withTimeout } from '../store-errors.js';
+import { OutageLatch, withTimeout } from '../store-errors.js';
 import { mapMysqlError } from './mysql-errors.js';
 
 /** Settings for the MySQL/MariaDB driver. */
@@ -10,6 +10,8 @@ export interface MysqlDriverOptions {
   url: string;
   poolMax: number;
   acquireTimeoutMs: number;
+  /** Longest wait for one statement's answer; past it the connection is dropped and the call fails with StoreDown. */
+  queryTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -41,22 +43,42 @@ export function openMysqlDriver(options: MysqlDriverOptions): SqlDriver {
     maxIdle: options.poolMax,
     idleTimeout: 60_000,
   });
+  // Connections handed out and not yet returned. When an acquire times out with fewer than pool_max of them out,
+  // the pool was opening a connection that did not come up in time: the server is not answering (StoreDown), not
+  // merely busy (every connection in use: StoreBusy).
+  let held = 0;
+  let waiting = 0;
+  const latch = new OutageLatch();
   const acquire = async (): Promise<Conn> => {
+    waiting++;
     try {
-      return await withTimeout(pool.getConnection(), options.acquireTimeoutMs,
-        () => new StoreBusyError(`mysql: no connection free within ${options.acquireTimeoutMs} ms`),
+      const conn = await withTimeout(pool.getConnection(), options.acquireTimeoutMs,
+        () => held < options.poolMax
+          ? new StoreDownError(`mysql: no connection could be opened within ${options.acquireTimeoutMs} ms`)
+          : new StoreBusyError(`mysql: no connection free within ${options.acquireTimeoutMs} ms`),
         (late) => late.release());
+      held++;
+      return conn;
     } catch (err) {
-      throw mapMysqlError(err);
+      throw latch.seen(mapMysqlError(err), err instanceof StoreBusyError);
+    } finally {
+      waiting--;
     }
+  };
+  // mysql2 keeps its open connections in the core pool's _allConnections (no public count); read defensively.
+  const openConnections = (): number => {
+    const all = (pool as unknown as { pool?: { _allConnections?: { length?: unknown } } }).pool?._allConnections?.length;
+    return typeof all === 'number' ? all : held;
   };
   const exec = async (conn: Conn, sql: string, params: readonly SqlValue[]): Promise<unknown> => {
     try {
       // query (client-side escaping) rather than execute: no per-statement prepare round trip, and LIMIT ? works.
-      const [result] = await conn.query(sql, params as SqlValue[]);
+      // The timeout bounds a server that stops answering (mysql2 has none by default): PROTOCOL_SEQUENCE_TIMEOUT.
+      const [result] = await conn.query({ sql, ...(options.queryTimeoutMs === undefined ? {} : { timeout: options.queryTimeoutMs }) }, params as SqlValue[]);
+      latch.answered();
       return result;
     } catch (err) {
-      throw mapMysqlError(err);
+      throw latch.seen(mapMysqlError(err));
     }
   };
   const on = (conn: Conn): Queryable => {
@@ -82,6 +104,8 @@ export function openMysqlDriver(options: MysqlDriverOptions): SqlDriver {
       if (err instanceof StoreDownError) conn.destroy();
       else conn.release();
       throw err;
+    } finally {
+      held--;
     }
   };
   const transaction = async <T>(fn: (q: Queryable) => Promise<T>): Promise<T> => withConn(async (conn) => {
@@ -102,8 +126,13 @@ export function openMysqlDriver(options: MysqlDriverOptions): SqlDriver {
         return await withConn((c) => on(c).all<T>(sql, params));
       } catch (err) {
         // A pooled connection the server closed while idle fails on first use; a read is safe to retry once.
-        if (err instanceof StoreDownError) return withConn((c) => on(c).all<T>(sql, params));
-        throw err;
+        // When the retry only finds the pool busy, the first answer (the database went away) is the truer one.
+        if (!(err instanceof StoreDownError)) throw err;
+        try {
+          return await withConn((c) => on(c).all<T>(sql, params));
+        } catch (retryErr) {
+          throw retryErr instanceof StoreBusyError ? err : retryErr;
+        }
       }
     },
     run: (sql, params = []) => withConn((c) => on(c).run(sql, params)),
@@ -115,5 +144,6 @@ export function openMysqlDriver(options: MysqlDriverOptions): SqlDriver {
     async close(): Promise<void> {
       await pool.end();
     },
+    poolStats: () => ({ max: options.poolMax, open: openConnections(), inUse: held, waiting }),
   };
 }

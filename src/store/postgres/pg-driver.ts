@@ -2,12 +2,16 @@ import pg from 'pg';
 import type { Logger } from '../../log/logger.js';
 import type { Queryable, SqlDriver, SqlRow, SqlValue } from '../sql/queryable.js';
 import { mapPgError } from './pg-errors.js';
+import { OutageLatch } from '../store-errors.js';
+import type { GatehouseError } from '../../errors/index.js';
 
 /** Settings for the PostgreSQL driver. */
 export interface PgDriverOptions {
   url: string;
   poolMax: number;
   acquireTimeoutMs: number;
+  /** Longest wait for one statement's answer; past it the connection is dropped and the call fails with StoreDown. */
+  queryTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -26,8 +30,11 @@ function numberPlaceholders(cache: Map<string, string>, sql: string): string {
 }
 
 /** The pg.Pool settings for a config: bounded size, acquire timeout, BIGINT parsed as a number. */
-export function pgPoolConfig(options: Pick<PgDriverOptions, 'url' | 'poolMax' | 'acquireTimeoutMs'>): pg.PoolConfig {
+export function pgPoolConfig(options: Pick<PgDriverOptions, 'url' | 'poolMax' | 'acquireTimeoutMs' | 'queryTimeoutMs'>): pg.PoolConfig {
   return {
+    // A server that stops answering (a network partition, a frozen host) would otherwise hold a request forever:
+    // node-postgres has no read timeout unless asked. pg.Pool destroys a client whose query failed this way.
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
     connectionString: options.url,
     max: options.poolMax,
     // Bounds the wait for a free connection (and a new connection's handshake): StoreBusy after it.
@@ -49,20 +56,28 @@ export function openPgDriver(options: PgDriverOptions): SqlDriver {
   // The pool drops the client; the next query opens a fresh one once the database is back.
   pool.on('error', (err) => options.logger.warn({ err: { message: err.message } }, 'postgres idle connection failed'));
   const sqlCache = new Map<string, string>();
+  const latch = new OutageLatch();
+  // pg.Pool's wait for a free client times out with this message (pg-pool); everything else came from a connection.
+  const mapped = (err: unknown): GatehouseError =>
+    latch.seen(mapPgError(err), err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message));
   const on = (client: pg.Pool | pg.PoolClient): Queryable => {
     const q: Queryable = {
     all: async <T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) => {
       try {
-        return (await client.query(numberPlaceholders(sqlCache, sql), params as SqlValue[])).rows as T[];
+        const rows = (await client.query(numberPlaceholders(sqlCache, sql), params as SqlValue[])).rows as T[];
+        latch.answered();
+        return rows;
       } catch (err) {
-        throw mapPgError(err);
+        throw mapped(err);
       }
     },
     run: async (sql: string, params: readonly SqlValue[] = []) => {
       try {
-        return (await client.query(numberPlaceholders(sqlCache, sql), params as SqlValue[])).rowCount ?? 0;
+        const count = (await client.query(numberPlaceholders(sqlCache, sql), params as SqlValue[])).rowCount ?? 0;
+        latch.answered();
+        return count;
       } catch (err) {
-        throw mapPgError(err);
+        throw mapped(err);
       }
     },
     // Inside a transaction (one client): the statements one after another.
@@ -81,9 +96,14 @@ export function openPgDriver(options: PgDriverOptions): SqlDriver {
     try {
       client = await pool.connect();
     } catch (err) {
-      throw mapPgError(err);
+      throw mapped(err);
     }
     let broken: Error | undefined;
+    // pg.Pool listens for 'error' only on idle clients. A checked-out client whose server ends the connection
+    // between two statements (pg_terminate_backend, a failover) emits 'error' with no listener, which would
+    // crash the process; here it marks the client broken, and its next statement fails with StoreDown.
+    const onError = (err: Error): void => { broken = err; };
+    client.on('error', onError);
     const q = on(client);
     try {
       await q.run('BEGIN');
@@ -100,6 +120,7 @@ export function openPgDriver(options: PgDriverOptions): SqlDriver {
       // Statement errors are already mapped; anything else is the caller's own error and passes through.
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   };
@@ -116,5 +137,6 @@ export function openPgDriver(options: PgDriverOptions): SqlDriver {
     async close(): Promise<void> {
       await pool.end();
     },
+    poolStats: () => ({ max: options.poolMax, open: pool.totalCount, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
   };
 }

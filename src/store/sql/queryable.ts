@@ -1,4 +1,4 @@
-import type { StoreDriver } from '../store.js';
+import type { PoolStats, StoreDriver } from '../store.js';
 
 /** A value a statement parameter may take; booleans and Dates are converted before they reach a driver. */
 export type SqlValue = string | number | null;
@@ -25,4 +25,6 @@ export interface SqlDriver extends Queryable {
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The connection pool right now; absent on SQLite. */
+  poolStats?(): PoolStats;
 }

@@ -40,6 +40,7 @@ export function createSqlStore(driver: SqlDriver, options: SqlStoreOptions = {})
     ...root,
     transaction: (fn) => driver.transaction((q) => fn(buildRepos(txContext(q)))),
     ping: () => driver.ping(),
+    ...(driver.poolStats === undefined ? {} : { poolStats: () => driver.poolStats!() }),
     close: () => driver.close(),
   };
 }

@@ -70,10 +70,12 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let down: StoreDownError | null = null;
+  let closeRequested = false;
   const fail = (err: StoreDownError): void => {
     if (down) return;
     down = err;
-    options.logger.error({ err }, 'sqlite writer thread stopped; writes fail until restart');
+    // The writer exits by itself after a requested close, sometimes before close() marks the store closed.
+    if (!closeRequested) options.logger.error({ err }, 'sqlite writer thread stopped; writes fail until restart');
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
@@ -159,6 +161,7 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
     close(): Promise<void> {
       closing ??= (async () => {
         await chain.catch(() => undefined);
+        closeRequested = true;
         if (!down) {
           await call({ op: 'close' }).catch(() => undefined);
           down = new StoreDownError('store closed');
