@@ -25,6 +25,7 @@ import { hostname } from 'node:os';
 import { Agent, request } from 'undici';
 import type { Actor } from './actor.js';
 import { backoffDelay } from './backoff.js';
+import { pollingLoop } from './polling-loop.js';
 import type { WebhooksConfig } from './config-schema.js';
 import { guardedConnector, refusalIn } from '../http/ssrf-guard.js';
 import type { AuditRecorder } from './audit-writer.js';
@@ -75,35 +76,23 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   const random = options.random ?? Math.random;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let agent: Agent | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
   let stopping = false;
+  let sent = 0;
   const inFlight = new Set<AbortController>();
-
-  function tick(): void {
+  // One round sends what is due until nothing is; a kick during a round runs one more after it.
+  const loop = pollingLoop(config.poll_interval, async () => {
     if (stopping || agent === undefined) return;
-    if (running) {
-      again = true; // something was queued while we were busy: look once more when this round ends
-      return;
+    try {
+      sent += await drain();
+    } catch (err) {
+      logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'webhook deliverer poll failed; retrying at the next poll');
     }
-    void runOnce();
-  }
+  });
 
-  function runOnce(): Promise<number> {
-    running ??= (async () => {
-      let total = 0;
-      try {
-        do {
-          again = false;
-          total += await drain();
-        } while (again && !stopping);
-      } catch (err) {
-        logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'webhook deliverer poll failed; retrying at the next poll');
-      }
-      return total;
-    })().finally(() => { running = undefined; });
-    return running;
+  async function runOnce(): Promise<number> {
+    const before = sent;
+    await loop.wake();
+    return sent - before;
   }
 
   async function drain(): Promise<number> {
@@ -248,7 +237,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   return {
     name: 'webhook-deliverer',
     workerId,
-    kick: () => { if (timer !== undefined) setImmediate(tick); },
+    kick: () => { if (loop.armed) setImmediate(() => void loop.wake()); },
     runOnce,
     start() {
       if (!config.deliver || agent !== undefined) return;
@@ -257,23 +246,18 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
         connect: guardedConnector(config.allow_private_targets, config.timeout),
         headersTimeout: config.timeout, bodyTimeout: config.timeout, keepAliveTimeout: 4_000, connections: 32,
       });
-      timer = setInterval(tick, config.poll_interval);
-      timer.unref();
-      setImmediate(tick); // deliveries left over from before a restart go out at once
+      loop.start();
+      setImmediate(() => void loop.wake()); // deliveries left over from before a restart go out at once
     },
     async stop(deadlineMs) {
       stopping = true;
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      const wait = (ms: number, p?: Promise<unknown>): Promise<unknown> => {
-        let t: NodeJS.Timeout | undefined;
-        const sleep = new Promise((r) => { t = setTimeout(r, Math.max(0, ms)); });
-        return Promise.race(p ? [p, sleep] : [sleep]).finally(() => clearTimeout(t));
-      };
-      if (running) await wait(Math.max(0, deadlineMs - 500), running);
-      if (running) {
+      await loop.stop(Math.max(0, deadlineMs - 500));
+      const running = loop.running;
+      if (running !== undefined) {
         for (const c of inFlight) c.abort(new Error('shutdown'));
-        await wait(500, running);
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([running, new Promise((r) => { t = setTimeout(r, 500); })]);
+        clearTimeout(t);
       }
       const a = agent;
       agent = undefined;
