@@ -3,7 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
 import { sendJson } from '../http/respond.js';
 import type { StoreRepos, User } from '../store/store.js';
-import { normaliseEmail } from '../store/index.js';
+import { canonicalEmail as normaliseEmail } from '../store/index.js';
 import { accountTokenId, humanDuration, isTokenShaped, mintAccountToken } from './account-token.js';
 import { publicLink, publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { currentSession, readCheckedBody, textField } from './account-request.js';

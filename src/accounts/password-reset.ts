@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
 import { sendJson } from '../http/respond.js';
-import { normaliseEmail } from '../store/index.js';
+import { canonicalEmail as normaliseEmail } from '../store/index.js';
 import { clearCookie } from '../sessions/cookie.js';
 import { checkNewPassword } from '../auth/passwords/password-policy.js';
 import { field } from '../pages/page-renderer.js';

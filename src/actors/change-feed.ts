@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ChangeEntry, ChangeSubscription, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { pollingLoop } from './polling-loop.js';
 
 /** What the feed does to the local session cache for each change. */
 export interface CacheInvalidation {
@@ -51,10 +52,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   /** Entries at or below this were written before this replica started: its cache cannot hold anything they touch. */
   let floor = 0;
   const applied = new Set<number>();
-  let timer: NodeJS.Timeout | undefined;
   let subscription: ChangeSubscription | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
   let lastPrune = 0;
   let failing = false;
 
@@ -103,27 +101,18 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   }
 
-  function poll(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
+  const loop = pollingLoop(options.pollIntervalMs, async () => {
+    try {
+      await readOnce();
+      if (failing) logger.info('change feed readable again');
+      failing = false;
+    } catch (err) {
+      metrics.changeFeedErrors.inc();
+      if (!failing) logger.warn({ err: (err as Error).message }, 'change feed unreadable; cached sessions stay valid for at most the cache TTL');
+      failing = true;
     }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await readOnce();
-          if (failing) logger.info('change feed readable again');
-          failing = false;
-        } catch (err) {
-          metrics.changeFeedErrors.inc();
-          if (!failing) logger.warn({ err: (err as Error).message }, 'change feed unreadable; cached sessions stay valid for at most the cache TTL');
-          failing = true;
-        }
-      } while (again);
-    })().finally(() => { running = undefined; });
-    return running;
-  }
+  });
+  const poll = (): Promise<void> => loop.wake();
 
   return {
     name: 'change-feed',
@@ -144,13 +133,12 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
           },
         });
       }
-      timer = setInterval(() => void poll(), options.pollIntervalMs);
-      timer.unref();
+      loop.start();
     },
     async stop() {
-      clearInterval(timer);
+      const stopped = loop.stop();
       await subscription?.close();
-      await running;
+      await stopped;
     },
   };
 }

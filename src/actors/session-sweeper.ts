@@ -5,6 +5,7 @@
  * sweep is logged and the next one tries again.
  */
 import type { Actor } from './actor.js';
+import { pollingLoop } from './polling-loop.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 
@@ -37,10 +38,8 @@ export function createSessionSweeper(options: SessionSweeperOptions): SessionSwe
   const { store, intervalMs, loginAttemptWindowMs, logger } = options;
   const clock = options.clock ?? Date.now;
   if (!(intervalMs > 0)) throw new TypeError(`sweep interval must be positive, got ${intervalMs}`);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<SweepResult> | undefined;
-  let stopped = false;
-
+  let last: SweepResult = { sessions: -1, loginAttempts: -1 };
+  const loop = pollingLoop(intervalMs, async () => { last = await sweepOnce(); });
   async function sweepOnce(): Promise<SweepResult> {
     const now = new Date(clock());
     const result: SweepResult = { sessions: -1, loginAttempts: -1 };
@@ -67,28 +66,14 @@ export function createSessionSweeper(options: SessionSweeperOptions): SessionSwe
     return result;
   }
 
-  function sweep(): Promise<SweepResult> {
-    // Never two at once: a slow sweep is not stacked on by the next tick.
-    running ??= sweepOnce().finally(() => { running = undefined; });
-    return running;
-  }
-
   return {
     name: 'session-sweeper',
-    sweep,
-    start() {
-      if (timer !== undefined || stopped) return;
-      timer = setInterval(() => { if (running === undefined) void sweep(); }, intervalMs);
-      timer.unref(); // a sweep alone is no reason to keep the process alive
+    // Never two at once: a sweep asked for during one shares it.
+    sweep: async () => {
+      await (loop.running ?? loop.wake());
+      return last;
     },
-    async stop(deadlineMs) {
-      stopped = true;
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      if (running === undefined) return;
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([running, new Promise((r) => { t = setTimeout(r, deadlineMs); })]);
-      clearTimeout(t);
-    },
+    start: () => loop.start(),
+    stop: (deadlineMs) => loop.stop(deadlineMs),
   };
 }

@@ -5,9 +5,9 @@
  * (`claimDue`: FOR UPDATE SKIP LOCKED on PostgreSQL and MySQL, the single writer on SQLite, so each delivery goes
  * to one replica only), and sends them concurrently.
  *
- * One attempt: POST the stored JSON body with `X-Gatehouse-Delivery` (the delivery id, the same on every retry, for
- * idempotency), `X-Gatehouse-Event`, `X-Gatehouse-Timestamp` (unix seconds, fresh per attempt) and
- * `X-Gatehouse-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. A 5 s timeout covers the whole
+ * One attempt: POST the stored JSON body signed as Standard Webhooks do (`webhook-id` = the delivery id, the same on
+ * every retry, for idempotency; `webhook-timestamp`; `webhook-signature`: see webhook-signature.ts), with
+ * `X-Gatehouse-Event`, `X-Gatehouse-Delivery` and, for one release, the previous `X-Gatehouse-Signature`. A 5 s timeout covers the whole
  * attempt; redirects are never followed (a 3xx is a failure: following one would let a target bounce us to an
  * internal address); the response body is read up to 2 KiB. Every attempt is recorded (outcome, status code,
  * truncated body, error, duration) in the same transaction that schedules what comes next: delivered, a retry
@@ -19,11 +19,13 @@
  * again with the same delivery id. `stop` stops claiming, lets in-flight attempts finish until its deadline, then
  * aborts the rest and hands them back (pending, due now) so the next start sends them.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signatureHeaders } from './webhook-signature.js';
 import { hostname } from 'node:os';
 import { Agent, request } from 'undici';
 import type { Actor } from './actor.js';
 import { backoffDelay } from './backoff.js';
+import { pollingLoop } from './polling-loop.js';
 import type { WebhooksConfig } from './config-schema.js';
 import { guardedConnector, refusalIn } from '../http/ssrf-guard.js';
 import type { AuditRecorder } from './audit-writer.js';
@@ -74,35 +76,23 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   const random = options.random ?? Math.random;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let agent: Agent | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
   let stopping = false;
+  let sent = 0;
   const inFlight = new Set<AbortController>();
-
-  function tick(): void {
+  // One round sends what is due until nothing is; a kick during a round runs one more after it.
+  const loop = pollingLoop(config.poll_interval, async () => {
     if (stopping || agent === undefined) return;
-    if (running) {
-      again = true; // something was queued while we were busy: look once more when this round ends
-      return;
+    try {
+      sent += await drain();
+    } catch (err) {
+      logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'webhook deliverer poll failed; retrying at the next poll');
     }
-    void runOnce();
-  }
+  });
 
-  function runOnce(): Promise<number> {
-    running ??= (async () => {
-      let total = 0;
-      try {
-        do {
-          again = false;
-          total += await drain();
-        } while (again && !stopping);
-      } catch (err) {
-        logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'webhook deliverer poll failed; retrying at the next poll');
-      }
-      return total;
-    })().finally(() => { running = undefined; });
-    return running;
+  async function runOnce(): Promise<number> {
+    const before = sent;
+    await loop.wake();
+    return sent - before;
   }
 
   async function drain(): Promise<number> {
@@ -205,15 +195,14 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
         return { outcome: 'refused', responseCode: null, responseBody: null, error: 'target refused: not an http(s) URL without credentials', durationMs: took() };
       }
       const body = JSON.stringify(d.payload);
-      const timestamp = String(Math.floor(clock() / 1000));
-      const signature = createHmac('sha256', webhook.secret).update(`${timestamp}.${body}`).digest('hex');
+      const signed = signatureHeaders(webhook.secret, d.id, Math.floor(clock() / 1000), body);
       const res = await request(url, {
         method: 'POST', dispatcher: agent, signal: controller.signal, body,
         headersTimeout: config.timeout, bodyTimeout: config.timeout,
         headers: {
           'content-type': 'application/json', 'user-agent': USER_AGENT,
           'x-gatehouse-delivery': d.id, 'x-gatehouse-event': d.event, 'x-gatehouse-attempt': String(d.attempt),
-          'x-gatehouse-timestamp': timestamp, 'x-gatehouse-signature': `sha256=${signature}`,
+          ...signed,
         },
       });
       const text = await readCapped(res.body, RESPONSE_BODY_MAX);
@@ -248,7 +237,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   return {
     name: 'webhook-deliverer',
     workerId,
-    kick: () => { if (timer !== undefined) setImmediate(tick); },
+    kick: () => { if (loop.armed) setImmediate(() => void loop.wake()); },
     runOnce,
     start() {
       if (!config.deliver || agent !== undefined) return;
@@ -257,23 +246,18 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
         connect: guardedConnector(config.allow_private_targets, config.timeout),
         headersTimeout: config.timeout, bodyTimeout: config.timeout, keepAliveTimeout: 4_000, connections: 32,
       });
-      timer = setInterval(tick, config.poll_interval);
-      timer.unref();
-      setImmediate(tick); // deliveries left over from before a restart go out at once
+      loop.start();
+      setImmediate(() => void loop.wake()); // deliveries left over from before a restart go out at once
     },
     async stop(deadlineMs) {
       stopping = true;
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      const wait = (ms: number, p?: Promise<unknown>): Promise<unknown> => {
-        let t: NodeJS.Timeout | undefined;
-        const sleep = new Promise((r) => { t = setTimeout(r, Math.max(0, ms)); });
-        return Promise.race(p ? [p, sleep] : [sleep]).finally(() => clearTimeout(t));
-      };
-      if (running) await wait(Math.max(0, deadlineMs - 500), running);
-      if (running) {
+      await loop.stop(Math.max(0, deadlineMs - 500));
+      const running = loop.running;
+      if (running !== undefined) {
         for (const c of inFlight) c.abort(new Error('shutdown'));
-        await wait(500, running);
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([running, new Promise((r) => { t = setTimeout(r, 500); })]);
+        clearTimeout(t);
       }
       const a = agent;
       agent = undefined;

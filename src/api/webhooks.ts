@@ -23,7 +23,8 @@ export function webhookEndpoints(): ApiEndpoint[] {
 
 /** A signing secret: 32 random bytes, base64url, with a prefix that makes it recognisable in a leak scan. */
 export function newWebhookSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64url')}`;
+  // Standard Webhooks secrets: "whsec_" + standard base64 of the key (strict decoders refuse base64url).
+  return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 /** The webhook in the path, which must belong to the organization in the path (404 otherwise: no IDOR). */

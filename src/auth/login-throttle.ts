@@ -1,3 +1,4 @@
+import { canonicalEmail } from '../store/canonical-email.js';
 import type { LoginAttemptsRepo } from '../store/store.js';
 import type { AuthConfig } from './config-schema.js';
 
@@ -5,9 +6,10 @@ import type { AuthConfig } from './config-schema.js';
 export type ThrottleVerdict = { allowed: true } | { allowed: false; scope: 'account' | 'ip'; retryAfterSeconds: number };
 
 /**
- * Brute-force throttling: failed logins are counted per canonical account (email, trimmed and case-folded) and per
- * client IP in a fixed window kept in the store, so every replica sharing the database sees the same counts. The
- * check runs before any hashing, so an attacker past the limit cannot buy Argon2 time (OWASP ASVS 2.2.1).
+ * Brute-force throttling: failed logins are counted per canonical account (store/canonical-email.ts, the form the
+ * store looks accounts up by, so one address is one counter) and per client IP in a fixed window kept in the store,
+ * so every replica sharing the database sees the same counts. The check runs before any hashing, so an attacker
+ * past the limit cannot buy Argon2 time (OWASP ASVS 2.2.1).
  */
 export class LoginThrottle {
   readonly #repo: LoginAttemptsRepo;
@@ -46,9 +48,4 @@ export class LoginThrottle {
   async recordSuccess(email: string): Promise<void> {
     await this.#repo.clear(LoginThrottle.accountKey(email));
   }
-}
-
-/** The form of an email address used for throttling and lookups: trimmed, NFKC-normalised and lower-cased. */
-export function canonicalEmail(email: string): string {
-  return email.trim().normalize('NFKC').toLowerCase();
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { hopByHopNames } from './hop-by-hop.js';
 import type { ClientAddress } from './client-address.js';
+import { TOKEN_SHAPE_SOURCE } from '../sessions/token.js';
 
 /**
  * Headers dropped from every request before it is forwarded: the forwarding headers Gatehouse sets itself, and
@@ -23,7 +24,7 @@ export interface HeaderPolicy {
 }
 
 /** A bearer credential in Gatehouse's session-token shape: ours, so it is not the upstream's business. */
-const OWN_BEARER = /^bearer\s+[A-Za-z0-9]{1,16}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}\s*$/i;
+const OWN_BEARER = new RegExp(`^bearer\\s+${TOKEN_SHAPE_SOURCE}\\s*$`, 'i');
 
 /**
  * Builds the header list sent upstream from the raw incoming headers: drops hop-by-hop headers, every header that

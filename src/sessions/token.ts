@@ -12,7 +12,12 @@ export interface MintedToken {
   readonly sessionId: string;
 }
 
-const TOKEN_SHAPE = /^([A-Za-z0-9]{1,16})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{22})$/;
+/**
+ * The shape of a session token, `<key id>.<random>.<mac>`, as regular-expression source (the one definition: token
+ * verification here and the credential stripping in proxy/upstream-headers.ts both build on it).
+ */
+export const TOKEN_SHAPE_SOURCE = '([A-Za-z0-9]{1,16})\\.([A-Za-z0-9_-]{43})\\.([A-Za-z0-9_-]{22})';
+const TOKEN_SHAPE = new RegExp(`^${TOKEN_SHAPE_SOURCE}$`);
 
 /**
  * Session tokens look like `<key id>.<256 random bits, base64url>.<128-bit HMAC-SHA256 of the first two parts>`.

@@ -2,4 +2,4 @@
 export * from './store.js';
 export { openStore, migrate, type StoreDeps, type MigrateResult } from './open-store.js';
 export { storageSchema, type StorageConfig } from './config-schema.js';
-export { normaliseEmail } from './sql/users-repo.js';
+export { canonicalEmail } from './canonical-email.js';

@@ -1,5 +1,6 @@
 // Shared pieces of the SSO API tests: a whole Gatehouse with the API on a real database, users signed up through
 // the real endpoints (bearer tokens), JSON requests, and a webhook receiver on loopback that verifies signatures.
+import { Webhook } from 'standardwebhooks';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -182,8 +183,26 @@ function safeJson(text: string): Received['json'] {
   try { return JSON.parse(text) as Received['json']; } catch { return { id: '', event: '', org: { id: '', slug: '' }, data: {} }; }
 }
 
-/** The verification snippet of docs/api.md, verbatim in spirit: reject bad signatures and stale timestamps. */
+/**
+ * Verifies a delivery as a receiver does, with the Standard Webhooks library (`standardwebhooks`, the reference
+ * implementation): webhook-id, webhook-timestamp (within 5 minutes) and the v1 signature. The previous header
+ * (X-Gatehouse-Signature, kept for one release) is checked too: both must hold.
+ */
 export function verify(secret: string, headers: IncomingMessage['headers'], body: string, toleranceSeconds = 300): boolean {
+  try {
+    new Webhook(secret).verify(body, {
+      'webhook-id': String(headers['webhook-id'] ?? ''),
+      'webhook-timestamp': String(headers['webhook-timestamp'] ?? ''),
+      'webhook-signature': String(headers['webhook-signature'] ?? ''),
+    });
+  } catch {
+    return false;
+  }
+  return verifyLegacy(secret, headers, body, toleranceSeconds);
+}
+
+/** The deprecated X-Gatehouse-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>. */
+export function verifyLegacy(secret: string, headers: IncomingMessage['headers'], body: string, toleranceSeconds = 300): boolean {
   const timestamp = String(headers['x-gatehouse-timestamp'] ?? '');
   const signature = String(headers['x-gatehouse-signature'] ?? '');
   if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > toleranceSeconds) return false;

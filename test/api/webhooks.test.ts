@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachDriver, type TestDatabase } from '../helpers/drivers.js';
 import { eventually, sample, scrape, startUpstream } from '../helpers/core-net.js';
-import { api, approvedOrg, platformOwner, Receiver, signUp, startApiWorld, type ApiWorld, type TestUser } from './api-helpers.js';
+import { api, approvedOrg, platformOwner, Receiver, signUp, startApiWorld, type ApiWorld, type TestUser, verify } from './api-helpers.js';
 
 await describeEachDriver('SSO API webhooks', (_driver, makeDatabase) => {
   let db: TestDatabase;
@@ -28,7 +28,8 @@ await describeEachDriver('SSO API webhooks', (_driver, makeDatabase) => {
     const org = await approvedOrg(world.gh, owner, po);
     const created = await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/webhooks`, { json: { url: receiver.url, events } });
     assert.equal(created.status, 201, created.text);
-    assert.match(created.json.secret, /^whsec_[A-Za-z0-9_-]{43}$/, 'a 32-byte secret, shown once');
+    assert.match(created.json.secret, /^whsec_[A-Za-z0-9+/]{43}=$/, 'a 32-byte secret in standard base64 (Standard Webhooks), shown once');
+    assert.equal(Buffer.from(created.json.secret.slice(6), 'base64').length, 32);
     receiver.secret = created.json.secret;
     return { org, webhook: created.json.id as string };
   }
@@ -51,7 +52,11 @@ await describeEachDriver('SSO API webhooks', (_driver, makeDatabase) => {
       assert.equal(added.status, 201, added.text);
       await eventually(5000, 'the delivery', () => receiver.received.length === 1);
       const got = receiver.received[0]!;
-      assert.equal(got.signatureValid, true);
+      assert.equal(got.signatureValid, true, 'standardwebhooks verifies it (and the previous header holds too)');
+      assert.equal(got.headers['webhook-id'], got.json.id, 'webhook-id is the delivery id');
+      assert.match(String(got.headers['webhook-signature']), /^v1,[A-Za-z0-9+/]+=*$/);
+      assert.equal(verify(receiver.secret, { ...got.headers, 'webhook-id': 'msg_forged' }, got.body), false, 'a changed id breaks the signature');
+      assert.equal(verify(receiver.secret, got.headers, `${got.body} `), false, 'a changed body breaks the signature');
       assert.equal(got.headers['content-type'], 'application/json');
       assert.equal(got.headers['x-gatehouse-event'], 'member.added');
       assert.equal(got.headers['x-gatehouse-delivery'], got.json.id);
@@ -85,6 +90,7 @@ await describeEachDriver('SSO API webhooks', (_driver, makeDatabase) => {
       await eventually(10_000, 'three attempts', () => receiver.received.length === 3);
       assert.ok(receiver.received.every((r) => r.signatureValid), 'every attempt is signed');
       assert.equal(new Set(receiver.received.map((r) => r.headers['x-gatehouse-delivery'])).size, 1, 'one delivery id across retries');
+      assert.equal(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size, 1, 'one webhook-id across retries (the receiver\'s idempotency key)');
       assert.deepEqual(receiver.received.map((r) => r.headers['x-gatehouse-attempt']), ['1', '2', '3']);
       assert.ok(receiver.received[1]!.at - receiver.received[0]!.at >= 20, 'a backoff between attempts');
       const [d] = await eventually(5000, 'delivered', async () => {

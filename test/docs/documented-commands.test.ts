@@ -6,8 +6,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { GATEHOUSE_BIN, runCli, tempDir } from '../helpers/core-cli.js';
@@ -221,22 +220,8 @@ describe('README', () => {
 
 describe('docs/api.md', () => {
   let gh: ServeProcess | undefined;
-  let receiver: Server;
-  let receiverPort = 0;
-  const deliveries: string[] = [];
   const dir = join(tmp.dir, 'api');
   before(async () => {
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => {
-        deliveries.push(body);
-        writeFileSync(join(dir, 'delivered'), body);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    receiverPort = (receiver.address() as { port: number }).port;
     mkdirSync(join(dir, 'config'), { recursive: true });
     // The walkthrough's `gatehouse user add` runs without --config: the default config/gatehouse.yaml of its cwd.
     writeFileSync(join(dir, 'config', 'gatehouse.yaml'), stringify({
@@ -255,24 +240,34 @@ describe('docs/api.md', () => {
   after(async () => {
     gh?.child.kill('SIGTERM');
     await gh?.exited(20_000).catch(() => gh?.kill());
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
   });
 
   test('docs/api.md: the curl walkthrough, from sign-up to a delivered webhook', { timeout: 120_000 }, async () => {
     const [first] = commandsOf('docs/api.md: the curl walkthrough, from sign-up to a delivered webhook');
     assert.ok(first);
+    // The receiver is the docs' own verification snippet (verify-gatehouse.mjs), started with the secret step 4
+    // prints.
+    const doc = readFileSync(join(repoRoot, 'docs', 'api.md'), 'utf8');
+    const snippet = /```js\n(\/\/ verify-gatehouse\.mjs[\s\S]*?)\n```/.exec(doc)?.[1];
+    assert.ok(snippet, 'docs/api.md has the verify-gatehouse.mjs snippet');
+    writeFileSync(join(dir, 'verify-gatehouse.mjs'), snippet);
+    if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+    const snippetPort = await closedPort();
     const script = first.block
       .replace('GH=http://localhost:4180', `GH=http://127.0.0.1:${gh!.port}`)
-      .replace('https://hooks.example.com/gatehouse', `http://127.0.0.1:${receiverPort}/gatehouse`);
+      .replace('https://hooks.example.com/gatehouse', `http://127.0.0.1:${snippetPort}/gatehouse`)
+      .replace('# 5. Bob signs up', `GATEHOUSE_WEBHOOK_SECRET=$(echo "$HOOK" | jq -r .secret) PORT=${snippetPort} node verify-gatehouse.mjs > receiver.log 2>&1 &\nRECEIVER=$!\ntrap 'kill $RECEIVER' EXIT\nfor i in $(seq 1 100); do curl -s -o /dev/null 127.0.0.1:${snippetPort} && break; sleep 0.1; done\n# 5. Bob signs up`);
     // Step 6 reads the delivery log: give the deliverer (which the change woke) a moment before that step.
-    const paced = script.replace('# 6. The receiver printed', 'for i in $(seq 1 600); do [ -s "$DELIVERED" ] && break; sleep 0.1; done\n# 6. The receiver printed');
+    const paced = script.replace('# 6. The receiver printed', 'for i in $(seq 1 600); do grep -q member.added receiver.log && break; sleep 0.1; done\n# 6. The receiver printed');
     const r = await bash(`set -euo pipefail\n${paced}`, {
       cwd: dir, env: { PATH: `${gatehouseOnPath()}:${process.env.PATH}`, DELIVERED: join(dir, 'delivered') }, timeoutMs: 100_000,
     });
     assert.equal(r.status, 0, `the walkthrough ran to its end:\n${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /^"approved"$/m, 'step 3 prints "approved"');
     assert.match(r.stdout, /^whsec_\S+$/m, 'step 4 prints the secret once');
-    assert.ok(deliveries.some((d) => d.includes('"member.added"')), 'the receiver got member.added');
+    const log = readFileSync(join(dir, 'receiver.log'), 'utf8');
+    assert.match(log, /^member\.added /m, `the docs' receiver verified the delivery and printed it: ${log}`);
+    assert.doesNotMatch(log, /bad signature/);
     assert.match(r.stdout, /"event": "member.added",\s+"status": "delivered",\s+"attempts": 1/, 'step 6 shows the delivered attempt');
     assert.match(r.stdout, /"sessions_ended": \d+/, 'step 7 ends the other sessions');
   });

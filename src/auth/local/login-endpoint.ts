@@ -4,6 +4,7 @@ import type { EndpointContext } from '../../http/endpoint-router.js';
 import { sendJson } from '../../http/respond.js';
 import { serializeCookie } from '../../sessions/cookie.js';
 import { presentedToken } from '../../sessions/presented-token.js';
+import { canonicalEmail } from '../../store/canonical-email.js';
 import type { User } from '../../store/store.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { readParsedBody, stringField, type ParsedBody } from '../../http/request-body.js';
@@ -31,7 +32,7 @@ export function loginEndpoint(deps: AuthDeps) {
     const verdict = await deps.throttle.check(email, ctx.clientIp);
     if (!verdict.allowed) {
       deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'throttled' });
-      deps.audit.record({ actor: null, org: null, action: 'login.throttled', target: email.toLowerCase(), clientIp: ctx.clientIp, userAgent, data: { scope: verdict.scope } });
+      deps.audit.record({ actor: null, org: null, action: 'login.throttled', target: canonicalEmail(email), clientIp: ctx.clientIp, userAgent, data: { scope: verdict.scope } });
       throw new GatehouseError('GATE_ERR_TOO_MANY_ATTEMPTS', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
     }
     const user = await deps.store.users.getByEmail(email);
@@ -41,7 +42,7 @@ export function loginEndpoint(deps: AuthDeps) {
       const reason = user === null ? 'unknown_user' : user.disabled ? 'disabled' : user.passwordHash === null ? 'no_password' : 'bad_password';
       await deps.throttle.recordFailure(email, ctx.clientIp);
       deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'failure' });
-      deps.audit.record({ actor: user?.id ?? null, org: null, action: 'user.login', target: user?.id ?? email.toLowerCase(), clientIp: ctx.clientIp, userAgent, data: { result: 'failure', reason, method: 'password' } });
+      deps.audit.record({ actor: user?.id ?? null, org: null, action: 'user.login', target: user?.id ?? canonicalEmail(email), clientIp: ctx.clientIp, userAgent, data: { result: 'failure', reason, method: 'password' } });
       if (body.kind === 'form') {
         renderLoginPage(deps, req, res, { rd, status: 401, error: 'Wrong email or password.', email });
       } else {

@@ -5,11 +5,8 @@ import type { RepoContext } from './repo-context.js';
 import { ms, msOrNull, rowToIdentity, rowToUser } from './rows.js';
 import { recordChange } from './changes-repo.js';
 import type { SqlValue } from './queryable.js';
+import { canonicalEmail, legacyEmailKey } from '../canonical-email.js';
 
-/** Lower-cases an email for the unique column; the typed form is kept as entered. */
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
 
 /** Users over any SQL driver. */
 export function usersRepo(ctx: RepoContext): UsersRepo {
@@ -28,15 +25,21 @@ export function usersRepo(ctx: RepoContext): UsersRepo {
       await q.run(
         `INSERT INTO users (id, email, email_lower, name, password_hash, roles, disabled, created_at, last_seen_at, email_verified_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
-        [user.id, user.email, normaliseEmail(user.email), user.name, user.passwordHash, JSON.stringify(user.roles),
+        [user.id, user.email, canonicalEmail(user.email), user.name, user.passwordHash, JSON.stringify(user.roles),
           user.disabled ? 1 : 0, ms(user.createdAt), msOrNull(user.emailVerifiedAt)],
       );
       return user;
     },
     get,
     async getByEmail(email: string): Promise<User | null> {
-      const rows = await q.all('SELECT * FROM users WHERE email_lower = ?', [normaliseEmail(email)]);
-      return rows[0] ? rowToUser(rows[0]) : null;
+      const key = canonicalEmail(email);
+      const rows = await q.all('SELECT * FROM users WHERE email_lower = ?', [key]);
+      if (rows[0]) return rowToUser(rows[0]);
+      // A row written before the unique column was NFKC-normalised holds the address as typed, lower-cased.
+      const legacy = legacyEmailKey(email);
+      if (legacy === key) return null;
+      const old = await q.all('SELECT * FROM users WHERE email_lower = ?', [legacy]);
+      return old[0] ? rowToUser(old[0]) : null;
     },
     async update(id: string, patch: UserPatch): Promise<User> {
       const sets: string[] = [];
@@ -48,11 +51,11 @@ export function usersRepo(ctx: RepoContext): UsersRepo {
         params.push(msOrNull(patch.emailVerifiedAt));
       } else if (patch.email !== undefined) {
         sets.push('email_verified_at = CASE WHEN email_lower = ? THEN email_verified_at ELSE NULL END');
-        params.push(normaliseEmail(patch.email));
+        params.push(canonicalEmail(patch.email));
       }
       if (patch.email !== undefined) {
         sets.push('email = ?', 'email_lower = ?');
-        params.push(patch.email.trim(), normaliseEmail(patch.email));
+        params.push(patch.email.trim(), canonicalEmail(patch.email));
       }
       if (patch.name !== undefined) { sets.push('name = ?'); params.push(patch.name); }
       if (patch.passwordHash !== undefined) { sets.push('password_hash = ?'); params.push(patch.passwordHash); }
