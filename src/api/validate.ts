@@ -1,26 +1,15 @@
 import type { z } from 'zod';
+import { refuseControlCharactersInJson } from '../http/input-guard.js';
 import { ApiValidationError } from './errors.js';
 
-// The one place where SSO API input is checked: every query string and every body is parsed here against the
-// schema its endpoint declares (api/schemas.ts), the same schema the OpenAPI document is generated from. A
-// refusal is 400 `{"error":"invalid_request","field":...,"message":...}` naming the first input at fault:
-// an unknown field or parameter first, then the fields in the order the schema names them.
+// The one place where SSO API input is checked against its endpoint: every query string and every body is parsed
+// here with the schema its endpoint declares (api/schemas.ts), the same schema the OpenAPI document is generated
+// from. A refusal is 400 `{"error":"invalid_request","field":...,"message":...}` naming the first input at fault:
+// an unknown field or parameter first, then the fields in the order the schema names them. What holds for every
+// input of every endpoint (no control characters) is checked before, at the edge (http/input-guard.ts), and
+// checked again here so that no caller of these functions can skip it.
 
 export type JsonObject = Record<string, unknown>;
-
-/**
- * Checks run on every string of every input before its schema (`field` is where it was found, e.g. `events[0]`):
- * a problem text refuses the request. They hold what is true of all input whatever the endpoint, so no schema can
- * forget them.
- */
-export type StringGuard = (value: string, field: string) => string | undefined;
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-/** No API field carries control characters: they end up in logs, headers (X-Auth-Orgs) and pages. */
-const noControlCharacters: StringGuard = (value) => (CONTROL.test(value) ? 'control characters are not allowed' : undefined);
-
-export const STRING_GUARDS: readonly StringGuard[] = [noControlCharacters];
 
 /** Parses a JSON body against its endpoint's schema; the result is the schema's output (trimmed, deduplicated...). */
 export function parseBody<S extends z.ZodType>(schema: S, body: JsonObject): z.output<S> {
@@ -41,7 +30,7 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: URLSearchParam
 }
 
 function parseInput<S extends z.ZodType>(schema: S, input: JsonObject, unknownKey = 'unknown field'): z.output<S> {
-  guardStrings(input, '');
+  refuseControlCharactersInJson(input);
   const result = schema.safeParse(input, { error: defaultMessage });
   if (result.success) return result.data;
   const issues = result.error.issues;
@@ -60,19 +49,6 @@ function fieldName(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? String(part) : `.${String(part)}`;
   return out;
-}
-
-function guardStrings(value: unknown, field: string): void {
-  if (typeof value === 'string') {
-    for (const guard of STRING_GUARDS) {
-      const problem = guard(value, field);
-      if (problem !== undefined) throw new ApiValidationError(field || 'body', problem);
-    }
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => guardStrings(item, `${field}[${i}]`));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) guardStrings(item, field === '' ? key : `${field}.${key}`);
-  }
 }
 
 /** Messages for the issues a schema does not word itself, in the API's own terms. */
