@@ -29,6 +29,8 @@ export interface PipelineStages {
   readonly authenticate: Authenticate;
   readonly authorize: Authorize;
   readonly mutate: Mutate;
+  /** Where a browser signs in, returning to `rd` (the authorize stage's; forward-auth's sign-in start uses it too). */
+  readonly signInUrl?: (rd: string) => string;
 }
 
 /**
@@ -61,7 +63,8 @@ export class Pipeline {
     const { authenticate, authorize, mutate } = this.stages;
     const identity = needsIdentity(route.config.policy) ? await authenticate(facts.headers) : undefined;
     if (identity !== undefined) ctx.userId = identity.userId;
-    const decision = authorize(route, identity, pathAndQuery, facts.upgrade);
+    // `rd` after a sign-in: the judged path (and, for forward-auth, the protected host it was asked for).
+    const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade);
     let headers: readonly Header[] = NONE;
     if (decision.kind === 'allow') {
       headers = mutate.assertions(decision.identity, table, ctx);
