@@ -82,6 +82,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const details: ReadinessDetail[] = [];
   let authenticators: readonly Authenticator[] = options.authenticators ?? [];
   let signInUrl = (rd: string): string => `${LOGIN_PATH}?rd=${encodeURIComponent(rd)}`;
+  // The configuration in force (a reload may change the route hosts that sign-in redirects may name).
+  let running = (): GatehouseConfig => config;
   let accounts: { store: Store; sessions: SessionService; admin: AccountAdmin; selfService: AccountsRuntime } | undefined;
 
   const opened = options.store === 'none' ? undefined : options.store ?? await openStore(config.storage, { logger });
@@ -141,7 +143,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const selfService = await prepareSelfService(config, store, logger, metrics);
     actors.push(...selfService.actors);
     const auth = createAuthDeps({
-      config, store, sessions, hasher: createHashPool({ config: config.auth.hash, metrics, logger }), audit, events, metrics, logger, selfService,
+      config, running: () => running(), store, sessions, hasher: createHashPool({ config: config.auth.hash, metrics, logger }), audit, events, metrics, logger, selfService,
     });
     installLocalLogin(endpoints, auth, authenticate);
     const accountFlows = installAccounts(endpoints, auth);
@@ -165,8 +167,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ...(options.configSha256 === undefined ? {} : { configSha256: options.configSha256 }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
-    stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate() },
+    stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate(), signInUrl },
   });
+  running = () => instance.current().config;
   return Object.assign(instance, {
     events, store: accounts?.store, sessions: accounts?.sessions, accounts: accounts?.admin, selfService: accounts?.selfService,
   });

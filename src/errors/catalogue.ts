@@ -32,6 +32,9 @@ export const ERROR_CATALOGUE = {
   GATE_ERR_INTERNAL: { reason: 'internal', status: 500, expose: false, message: 'internal error' },
   // ---- start-up (src/cli/startup-failure.ts prints these as one line naming the setting to change) ----
   GATE_ERR_LISTEN: { reason: 'internal', status: 500, expose: false, message: 'cannot listen on the configured address' },
+  // ---- forward-auth (src/server/forward-auth-transport.ts) ----
+  GATE_ERR_FORWARD_AUTH_UNTRUSTED: { reason: 'forward_auth_untrusted', status: 403, expose: true, message: 'forward-auth answers only the proxies in server.trusted_proxies' },
+  GATE_ERR_FORWARD_AUTH_BAD_REQUEST: { reason: 'forward_auth_bad_request', status: 400, expose: true, message: 'the forward-auth request does not describe an original request' },
   // ---- the SSO API (src/api) ----
   GATE_ERR_VALIDATION: { reason: 'invalid_request', status: 400, expose: true, message: 'the request is invalid' },
   GATE_ERR_STATE_CONFLICT: { reason: 'conflict', status: 409, expose: true, message: 'the change conflicts with the current state' },

@@ -19,6 +19,11 @@ export interface RequestFacts {
   readonly rawHeaders?: readonly string[];
   /** Whether this is an Upgrade (WebSocket) handshake. */
   readonly upgrade: boolean;
+  /**
+   * Forward-auth only: the original request's `scheme://host`, so a sign-in returns to an absolute URL on the
+   * protected host (`rd` is otherwise the judged path on this site).
+   */
+  readonly origin?: string;
 }
 
 /** What the judge reads of an Upgrade request: the protocols offered, and whether a body follows. */
@@ -44,7 +49,8 @@ export interface ForwardingHeaders {
 
 /** How a request ended, for metrics, the access log and traces. */
 export type Outcome =
-  | 'pending' | 'shed' | 'refused' | 'endpoint' | 'unauthenticated' | 'denied' | 'forwarded' | 'upstream_failed' | 'client_gone' | 'error';
+  | 'pending' | 'shed' | 'refused' | 'endpoint' | 'unauthenticated' | 'denied' | 'forwarded' | 'authorized' | 'upstream_failed'
+  | 'client_gone' | 'error';
 
 /**
  * One request's record, created by its transport before any stage runs and read by every observer when it ends

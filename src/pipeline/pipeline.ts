@@ -31,6 +31,8 @@ export interface PipelineStages {
   readonly authenticate: Authenticate;
   readonly authorize: Authorize;
   readonly mutate: Mutate;
+  /** Where a browser signs in, returning to `rd` (the authorize stage's; forward-auth's sign-in start uses it too). */
+  readonly signInUrl?: (rd: string) => string;
 }
 
 /**
@@ -62,7 +64,8 @@ export class Pipeline {
     const { authenticate, authorize, mutate } = this.stages;
     const identity = needsIdentity(route.config.policy) ? await authenticate(facts.headers) : undefined;
     if (identity !== undefined) ctx.userId = identity.userId;
-    const decision = authorize(route, identity, pathAndQuery, facts.upgrade, upgrade);
+    // `rd` after a sign-in: the judged path (and, for forward-auth, the protected host it was asked for).
+    const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade, upgrade);
     let headers: readonly Header[] = NONE;
     if (decision.kind === 'allow') {
       headers = mutate.assertions(decision.identity, table, ctx);

@@ -9,6 +9,8 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
 import { sendError, wantsHtml } from '../http/respond.js';
+import { authzPath } from './forward-auth-dialects.js';
+import { createForwardAuthTransport } from './forward-auth-transport.js';
 
 /** What the HTTP transport needs; the Upgrade transport shares the admission, the pipeline and the observers. */
 export interface TransportDeps {
@@ -23,11 +25,13 @@ export interface TransportDeps {
 
 /**
  * The HTTP transport: a thin shell over the stages. admit -> (judge -> authenticate -> authorize -> mutate) ->
- * forward, or Gatehouse's own endpoint for /.gatehouse/ paths. Every failure becomes a 4xx/5xx with a JSON or HTML
+ * forward, or Gatehouse's own endpoint for /.gatehouse/ paths, or the forward-auth answer for /.gatehouse/authz
+ * (server/forward-auth-transport.ts, the same stages about a request an ingress describes). Every failure becomes a 4xx/5xx with a JSON or HTML
  * body; nothing a client sends can throw out of here. Observers read the request's context when its answer closes.
  */
 export function createHttpTransport(deps: TransportDeps & { readonly endpoints: EndpointRouter }) {
   const { admission, pipeline, forward, observers, ids, logger, endpoints } = deps;
+  const forwardAuth = createForwardAuthTransport({ pipeline });
 
   function finish(ctx: RequestContext, res: ServerResponse): void {
     admission.leave();
@@ -71,6 +75,14 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
         ctx.outcome = 'shed';
         ctx.reason = shed.detail;
         sendError(req, res, shed, { 'retry-after': String(shed.retryAfterSeconds ?? 1) });
+        return;
+      }
+      // Forward-auth (an ingress asking about another request) is recognised on the raw target, before the judge:
+      // that request is judged once, as itself, by the forward-auth transport (Envoy's target carries its path).
+      const authz = authzPath(req.url ?? '');
+      if (authz !== undefined) {
+        if (authz === 'unknown') throw new GatehouseError('GATE_ERR_NOT_FOUND');
+        await forwardAuth(req, res, authz, table, ctx);
         return;
       }
       const facts: RequestFacts = {

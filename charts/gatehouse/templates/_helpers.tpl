@@ -142,7 +142,11 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 {{- if not (include "gatehouse.secretName" .) }}
 {{- fail (printf "storage.driver %s needs the database URL from a Secret: set secret.existingSecret (or secret.create with secret.values.%s)" .Values.storage.driver .Values.storage.urlEnv) }}
 {{- end }}
-{{- $_ := set $storage .Values.storage.driver (dict "url" (printf "${%s}" .Values.storage.urlEnv) "pool_max" (int .Values.storage.poolMax)) }}
+{{- $url := printf "${%s}" .Values.storage.urlEnv }}
+{{- if eq .Values.secret.exposeAs "files" }}
+{{- $url = printf "${file:%s/%s}" (trimSuffix "/" .Values.secret.mountPath) (include "gatehouse.databaseUrlKey" .) }}
+{{- end }}
+{{- $_ := set $storage .Values.storage.driver (dict "url" $url "pool_max" (int .Values.storage.poolMax)) }}
 {{- end }}
 {{- $defaults := dict "upstreams" (dict "app" $upstream) }}
 {{- $forced := dict
@@ -178,10 +182,20 @@ server.drain_delay, server.grace_period, logging.level. It changes exactly when 
 {{- toJson $cfg | sha256sum }}
 {{- end }}
 
-{{/* Environment variables taken from the Secret. */}}
+{{/* The key of the Secret that holds the database URL: secret.env's mapping of storage.urlEnv, or urlEnv itself. */}}
+{{- define "gatehouse.databaseUrlKey" -}}
+{{- default .Values.storage.urlEnv (get .Values.secret.env .Values.storage.urlEnv) }}
+{{- end }}
+
+{{/* Whether the Secret is mounted as files (secret.exposeAs files or both). */}}
+{{- define "gatehouse.secretFiles" -}}
+{{- if and (include "gatehouse.secretName" .) (has .Values.secret.exposeAs (list "files" "both")) }}true{{ end }}
+{{- end }}
+
+{{/* Environment variables taken from the Secret (secret.exposeAs env or both). */}}
 {{- define "gatehouse.secretEnv" -}}
 {{- $name := include "gatehouse.secretName" . }}
-{{- if $name }}
+{{- if and $name (has .Values.secret.exposeAs (list "env" "both")) }}
 {{- $env := dict }}
 {{- if and .Values.secret.create (not .Values.secret.existingSecret) }}
 {{- range $k, $_ := .Values.secret.values }}{{ $_ := set $env $k $k }}{{ end }}
@@ -264,6 +278,11 @@ with gatehouse as a dependency in mode "embedded" (it then renders the ConfigMap
     - name: data
       mountPath: {{ include "gatehouse.dataDir" . }}
     {{- end }}
+    {{- if include "gatehouse.secretFiles" . }}
+    - name: secret-files
+      mountPath: {{ .Values.secret.mountPath }}
+      readOnly: true
+    {{- end }}
     {{- with .Values.extraVolumeMounts }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -292,6 +311,14 @@ a subPath mount never changes.
 {{- else }}
   emptyDir: {}
 {{- end }}
+{{- end }}
+{{- if include "gatehouse.secretFiles" . }}
+{{- /* One file per key; mounted as a directory (no subPath) so the kubelet updates it in place. 0440 (288):
+the owner and the pod's fsGroup read, nobody writes. */}}
+- name: secret-files
+  secret:
+    secretName: {{ include "gatehouse.secretName" . }}
+    defaultMode: 288
 {{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}
