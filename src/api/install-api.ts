@@ -4,6 +4,7 @@ import { createWebhookDeliverer, type WebhookDeliverer } from '../actors/webhook
 import type { AccountAdmin } from '../auth/account-admin.js';
 import type { CsrfGuard } from '../auth/csrf.js';
 import { readBody } from '../http/request-body.js';
+import { refuseControlCharactersInJson } from '../http/input-guard.js';
 import type { GatehouseConfig } from '../config/index.js';
 import { GatehouseError } from '../errors/index.js';
 import type { DomainEventBus } from '../events/domain-events.js';
@@ -157,7 +158,7 @@ export function installApi(endpoints: EndpointRouter, options: ApiOptions): ApiR
   return { deliverer, router };
 }
 
-/** Reads a JSON object body: empty is `{}`, over the limit is 413, anything but an object is 400 naming `body`. */
+/** Reads a JSON object body: empty is `{}`, over the limit is 413, anything but an object is 400 naming `body`, a control character 400 naming its field. */
 async function readJsonObject(req: IncomingMessage, limit: number): Promise<JsonObject> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) return {};
@@ -168,5 +169,6 @@ async function readJsonObject(req: IncomingMessage, limit: number): Promise<Json
     throw new ApiValidationError('body', 'malformed JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ApiValidationError('body', 'expected a JSON object');
+  refuseControlCharactersInJson(value);
   return value as JsonObject;
 }

@@ -80,7 +80,7 @@ export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessi
   const cookie = sessionCookieOptions(config.sessions);
   return {
     ...rest, config, redirectHosts: () => redirectHostsOf(running?.() ?? config), cookieName: config.sessions.cookie.name, cookie, pages: parts.selfService.pages,
-    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle),
+    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle, { metrics: parts.metrics, logger: parts.logger }),
     csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
     providers: providerButtons(config.auth.providers),
   };

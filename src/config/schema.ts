@@ -91,7 +91,12 @@ export const configSchema = z.strictObject({
     max_body_bytes: z.number().int().positive().default(1_048_576),
   }).prefault({}),
   admin: z.strictObject({
-    listen: listenAddress.default({ host: '0.0.0.0', port: 4181 }),
+    /**
+     * /metrics, /healthz, /readyz. Default: loopback (127.0.0.1:4181), so metrics and health are not offered to the
+     * network by accident; inside Kubernetes (KUBERNETES_SERVICE_HOST is set) 0.0.0.0:4181, because the kubelet's
+     * probes and Prometheus reach the pod's IP, not its loopback (parseConfigText fills that in).
+     */
+    listen: listenAddress.default({ host: '127.0.0.1', port: 4181 }),
   }).prefault({}),
   logging: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

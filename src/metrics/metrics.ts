@@ -151,6 +151,11 @@ export function createMetrics() {
       name: 'gatehouse_login_attempts_total', help: 'Login attempts by method (password, oauth), provider and result.',
       labelNames: ['method', 'provider', 'result'] as const, registers,
     }),
+    loginThrottleErrors: new Counter({
+      name: 'gatehouse_login_throttle_errors_total',
+      help: 'Failed reads or writes of the login throttle counters (the attempt was answered 503, never 500; a failed clear after a good password is only logged).',
+      registers,
+    }),
     // ---- webhook deliverer (actors/webhook-deliverer) ----
     webhookQueueDepth: new Gauge({ name: 'gatehouse_webhook_queue_depth', help: 'Webhook deliveries not yet finished (pending or being sent), as of the last poll.', registers }),
     webhookDeliveries: new Counter({

@@ -8,6 +8,7 @@ import { RequestContext, type RequestFacts, type RequestIds, type RequestObserve
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
+import { endpointQuery } from '../http/input-guard.js';
 import { sendError, wantsHtml } from '../http/respond.js';
 import { authzPath } from './forward-auth-dialects.js';
 import { createForwardAuthTransport } from './forward-auth-transport.js';
@@ -98,7 +99,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
           const handler = endpoints.find(facts.method, evaluation.path);
           if (handler === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND');
           if (handler === 'method') throw new GatehouseError('GATE_ERR_METHOD_NOT_ALLOWED');
-          await handler(req, res, { path: evaluation.path, query: new URLSearchParams(evaluation.query), clientIp: evaluation.client.ip });
+          await handler(req, res, { path: evaluation.path, query: endpointQuery(evaluation.query), clientIp: evaluation.client.ip });
           return;
         }
         case 'decided': {

@@ -384,11 +384,30 @@ export interface SettingsRepo {
 }
 
 /** Fixed-window failure counters shared by every replica (per account, per client IP...). */
+/** One throttle key's live window. */
+export interface AttemptWindow {
+  failures: number;
+  windowStart: Date;
+  /** The last failure counted, or the last paced attempt claimed (`claim`). */
+  lastFailureAt: Date;
+}
+
+/**
+ * Failure counters by key. Keys are any strings of any length (an account's 320-character address included): the
+ * store keeps their SHA-256, so a key never overflows a column on any driver.
+ */
 export interface LoginAttemptsRepo {
   /** Adds one failure to each key's current window (a window older than `windowMs` restarts); returns the counts. */
   increment(keys: readonly string[], windowMs: number, now?: Date): Promise<Map<string, number>>;
   /** Failures in each key's current window (0 when none or expired). */
   get(keys: readonly string[], windowMs: number, now?: Date): Promise<Map<string, number>>;
+  /** Each key's live window; keys without one (none, or expired) are absent. */
+  windows(keys: readonly string[], windowMs: number, now?: Date): Promise<Map<string, AttemptWindow>>;
+  /**
+   * Claims one paced attempt for a key: moves its `lastFailureAt` from `expected` to `now`. Of concurrent claimers
+   * that read the same window exactly one gets true.
+   */
+  claim(key: string, expected: Date, now?: Date): Promise<boolean>;
   /** Forgets a key (after a successful login). */
   clear(key: string): Promise<void>;
   /** Deletes windows that ended before `now`; returns how many. */

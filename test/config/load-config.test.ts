@@ -39,7 +39,7 @@ describe('config: a valid file', () => {
   test('loads with documented defaults and is frozen', () => {
     const config = parseConfigText(VALID, {});
     assert.deepEqual(config.server.listen, { host: '0.0.0.0', port: 4180 });
-    assert.deepEqual(config.admin.listen, { host: '0.0.0.0', port: 4181 });
+    assert.deepEqual(config.admin.listen, { host: '127.0.0.1', port: 4181 });
     assert.equal(config.upstreams['app']!.timeout, 30_000);
     assert.equal(config.server.identity_header_prefix, 'X-Auth-');
     assert.deepEqual(config.server.trusted_proxies, []);

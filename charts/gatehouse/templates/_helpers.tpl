@@ -149,6 +149,7 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 {{- $_ := set $storage .Values.storage.driver (dict "url" $url "pool_max" (int .Values.storage.poolMax)) }}
 {{- end }}
 {{- $defaults := dict "upstreams" (dict "app" $upstream) }}
+{{- /* admin binds every interface here (Gatehouse's own default is loopback): probes and scrapes come to the pod IP. */}}
 {{- $forced := dict
   "server" (dict
     "listen" (printf "0.0.0.0:%d" (int .Values.containerPorts.http))

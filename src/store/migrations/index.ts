@@ -21,6 +21,9 @@ import { totp as mysqlTotp } from './mysql/007-totp.js';
 import { webauthn as sqliteWebauthn } from './sqlite/008-webauthn.js';
 import { webauthn as postgresWebauthn } from './postgres/008-webauthn.js';
 import { webauthn as mysqlWebauthn } from './mysql/008-webauthn.js';
+import { loginAttemptKeys as sqliteLoginAttemptKeys } from './sqlite/009-login-attempt-keys.js';
+import { loginAttemptKeys as postgresLoginAttemptKeys } from './postgres/009-login-attempt-keys.js';
+import { loginAttemptKeys as mysqlLoginAttemptKeys } from './mysql/009-login-attempt-keys.js';
 
 export { pendingMigrations, latestVersion, type Migration, type AppliedMigration } from './migration.js';
 
@@ -29,8 +32,8 @@ export { pendingMigrations, latestVersion, type Migration, type AppliedMigration
 /** Every migration for a dialect, in version order. */
 export function migrationsFor(driver: StoreDriver): readonly Migration[] {
   switch (driver) {
-    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed, sqliteMailOutbox, sqliteAccountTokens, sqliteTotp, sqliteWebauthn];
-    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed, postgresMailOutbox, postgresAccountTokens, postgresTotp, postgresWebauthn];
-    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed, mysqlMailOutbox, mysqlAccountTokens, mysqlTotp, mysqlWebauthn];
+    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed, sqliteMailOutbox, sqliteAccountTokens, sqliteTotp, sqliteWebauthn, sqliteLoginAttemptKeys];
+    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed, postgresMailOutbox, postgresAccountTokens, postgresTotp, postgresWebauthn, postgresLoginAttemptKeys];
+    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed, mysqlMailOutbox, mysqlAccountTokens, mysqlTotp, mysqlWebauthn, mysqlLoginAttemptKeys];
   }
 }
