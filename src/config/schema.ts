@@ -8,6 +8,7 @@ import { mailSchema } from '../mail/config-schema.js';
 import { accountsSchema } from '../accounts/config-schema.js';
 import { pagesSchema } from '../pages/config-schema.js';
 import { upgradeProtocolsSchema } from '../proxy/config-schema.js';
+import { routeSignedIdentitySchema, signedIdentitySchema } from '../signing/config-schema.js';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 
@@ -53,6 +54,8 @@ const routeSchema = z.strictObject({
   websockets: z.boolean().default(false),
   /** With `websockets: true`, protocols beyond websocket an Upgrade may ask for here (src/proxy/config-schema.ts); never h2c. */
   upgrade_protocols: upgradeProtocolsSchema,
+  /** Add the signed identity assertion to requests this route forwards (absent: `signed_identity.enabled`). */
+  signed_identity: routeSignedIdentitySchema.optional(),
 }).superRefine((route, ctx) => {
   if (route.upgrade_protocols.length > 0 && !route.websockets) {
     ctx.addIssue({ code: 'custom', path: ['upgrade_protocols'], message: 'needs websockets: true (which lets upgrades through on this route)' });
@@ -125,6 +128,7 @@ export const configSchema = z.strictObject({
   mail: mailSchema,
   accounts: accountsSchema,
   pages: pagesSchema,
+  signed_identity: signedIdentitySchema,
 });
 
 export type GatehouseConfig = z.output<typeof configSchema>;
