@@ -51,7 +51,9 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
   return {
     async http(req, res, target, headers, table, ctx) {
       const upstream = upstreamOf(target, table);
+      const startedAt = performance.now();
       const outcome = await forwardHttp(req, res, upstream, target.pathAndQuery, headers);
+      ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
         return undefined;
@@ -65,7 +67,9 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
     },
     async upgrade(socket, head, target, request, table, ctx) {
       const upstream = upstreamOf(target, table);
+      const startedAt = performance.now();
       const outcome = await forwardUpgrade(socket, head, upstream, { ...request, pathAndQuery: target.pathAndQuery });
+      ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
         ctx.status = outcome.switched ? 101 : outcome.status;
