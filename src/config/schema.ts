@@ -7,6 +7,7 @@ import { auditSchema, webhooksSchema } from '../actors/config-schema.js';
 import { mailSchema } from '../mail/config-schema.js';
 import { accountsSchema } from '../accounts/config-schema.js';
 import { pagesSchema } from '../pages/config-schema.js';
+import { routeSignedIdentitySchema, signedIdentitySchema } from '../signing/config-schema.js';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 
@@ -50,6 +51,8 @@ const routeSchema = z.strictObject({
   upstream: z.string().min(1, 'expected an upstream name').optional(),
   /** Let WebSocket upgrades through on this route (after the policy has passed). */
   websockets: z.boolean().default(false),
+  /** Add the signed identity assertion to requests this route forwards (absent: `signed_identity.enabled`). */
+  signed_identity: routeSignedIdentitySchema.optional(),
 });
 
 const upstreamSchema = z.strictObject({
@@ -118,6 +121,7 @@ export const configSchema = z.strictObject({
   mail: mailSchema,
   accounts: accountsSchema,
   pages: pagesSchema,
+  signed_identity: signedIdentitySchema,
 });
 
 export type GatehouseConfig = z.output<typeof configSchema>;

@@ -1,4 +1,4 @@
-import type { GatehouseError } from '../errors/index.js';
+import { isGatehouseError, type GatehouseError } from '../errors/index.js';
 import type { ClientAddress } from '../proxy/client-address.js';
 import type { CompiledRoute } from '../routing/index.js';
 import type { RequestContext, RequestFacts } from './context.js';
@@ -66,7 +66,16 @@ export class Pipeline {
     const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade);
     let headers: readonly Header[] = NONE;
     if (decision.kind === 'allow') {
-      headers = mutate.assertions(decision.identity, table, ctx);
+      try {
+        const stated = mutate.assertions(decision.identity, table, ctx, route.config);
+        headers = stated instanceof Promise ? await stated : stated;
+      } catch (err) {
+        // A statement the route requires could not be made (no signing key): refused, never forwarded without it.
+        if (!isGatehouseError(err)) throw err;
+        ctx.outcome = 'refused';
+        ctx.reason = 'signing_unavailable';
+        return { kind: 'refused', error: err };
+      }
     } else {
       ctx.outcome = decision.kind === 'unauthenticated' ? 'unauthenticated' : 'denied';
       ctx.reason = decision.reason;

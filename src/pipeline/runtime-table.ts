@@ -30,7 +30,7 @@ export function buildRuntimeTable(config: GatehouseConfig, previous?: RuntimeTab
     upstreams,
     trustedProxies: compileTrustedProxies(config.server.trusted_proxies),
     headerPolicy: {
-      isIdentityHeader: identityHeaderMatcher(config.server.identity_header_prefix),
+      isIdentityHeader: identityHeaderMatcher(config.server.identity_header_prefix, [config.signed_identity.header]),
       isOwnCookie: ownCookieMatcher(config.sessions.cookie.name),
     },
   };

@@ -68,6 +68,7 @@ ${IDENTITY_HEADERS.map((h) => `      proxy_set_header ${h} $gh_${variable(h)};`)
  */
 export function caddyfile(options: { listen: number; siteHost: string; gatehouse: string; app: string }): string {
   const { listen, siteHost, gatehouse, app } = options;
+  // siteHost '' serves any Host (the path corpus sends one Gatehouse host for every entry).
   return `{
   admin off
   auto_https off
