@@ -15,7 +15,7 @@ import type { RuntimeTable } from './runtime-table.js';
  */
 export type Evaluation =
   /** The judge refused the request (bad path or Host, no route); answer `error`. */
-  | { readonly kind: 'refused'; readonly error: GatehouseError }
+  | { readonly kind: 'refused'; readonly client: ClientAddress; readonly error: GatehouseError }
   /** Gatehouse's own path (/.gatehouse/...): for its endpoints, never forwarded. */
   | { readonly kind: 'reserved'; readonly client: ClientAddress; readonly path: string; readonly query: string }
   /** A route matched and the caller was authorized, or not. `headers` are the mutators' assertions (allowed only). */
@@ -48,6 +48,7 @@ export class Pipeline {
   /** Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. */
   async evaluate(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext): Promise<Evaluation> {
     const judged = judge(facts, table);
+    ctx.clientIp = judged.client.ip;
     if (judged.kind === 'refused') {
       ctx.route = judged.label;
       ctx.outcome = 'refused';
@@ -74,7 +75,7 @@ export class Pipeline {
         if (!isGatehouseError(err)) throw err;
         ctx.outcome = 'refused';
         ctx.reason = 'signing_unavailable';
-        return { kind: 'refused', error: err };
+        return { kind: 'refused', client, error: err };
       }
     } else {
       ctx.outcome = decision.kind === 'unauthenticated' ? 'unauthenticated' : 'denied';

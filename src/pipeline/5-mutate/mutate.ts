@@ -61,10 +61,10 @@ export interface Mutate {
   /**
    * The header list sent upstream: the client's headers minus hop-by-hop ones, every header that could pose as
    * identity or as a forwarding statement, and Gatehouse's own credentials (cookies, bearer session token); then
-   * X-Forwarded-* and the assertions. `upgrade` keeps Upgrade/Connection for the transport to re-add cleanly.
+   * X-Forwarded-*, X-Request-Id and the assertions. `upgrade` keeps Upgrade/Connection for the transport to re-add.
    */
   upstreamHeaders(rawHeaders: readonly string[], connection: IncomingHttpHeaders['connection'], table: RuntimeTable,
-    client: ClientAddress, assertions: readonly Header[], upgrade: boolean): string[];
+    client: ClientAddress, assertions: readonly Header[], upgrade: boolean, requestId?: string): string[];
 }
 
 /** Builds the mutate stage over an ordered list of mutators (default: the identity headers). */
@@ -79,8 +79,8 @@ export function createMutate(mutators: readonly Mutator[] = [identityHeadersMuta
       if (parts.every((p) => !(p instanceof Promise))) return concat(parts as readonly (readonly Header[])[]);
       return Promise.all(parts).then(concat);
     },
-    upstreamHeaders(rawHeaders, connection, table, client, assertions, upgrade) {
-      return buildUpstreamHeaders(rawHeaders, connection, table.headerPolicy, client, assertions, upgrade);
+    upstreamHeaders(rawHeaders, connection, table, client, assertions, upgrade, requestId) {
+      return buildUpstreamHeaders(rawHeaders, connection, table.headerPolicy, client, assertions, upgrade, requestId);
     },
   };
 }
