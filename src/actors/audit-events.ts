@@ -17,7 +17,7 @@ export function auditDomainEvents(events: DomainEventBus, audit: AuditRecorder):
   }));
   events.on('user.login_throttled', (e) => audit.record({
     actor: null, org: null, action: 'login.throttled', target: e.target, clientIp: e.origin.clientIp, userAgent: e.origin.userAgent,
-    data: { scope: e.scope },
+    data: { scope: e.scope, known_device: e.knownDevice },
   }));
   events.on('account.administered', (e) => audit.record({
     actor: e.origin.actor, org: null, action: e.action, target: e.userId, clientIp: e.origin.clientIp, userAgent: e.origin.userAgent,

@@ -66,7 +66,13 @@ export interface DomainEvents {
     readonly origin: EventOrigin;
   };
   /** A password sign-in was refused before any check because of too many failures (per account or per address). */
-  'user.login_throttled': { readonly target: string; readonly scope: string; readonly origin: EventOrigin };
+  'user.login_throttled': {
+    readonly target: string;
+    readonly scope: string;
+    /** Whether the attempt came from a browser with a valid device cookie for this account. */
+    readonly knownDevice: boolean;
+    readonly origin: EventOrigin;
+  };
   /** A session ended at its owner's request. */
   'user.logout': { readonly userId: string | null; readonly sessionId: string; readonly origin: EventOrigin };
   /**

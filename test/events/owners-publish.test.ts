@@ -79,6 +79,6 @@ await describeEachDriver('owners publish account administration and refused logi
       return failed.length === 2 && throttled.length === 1 ? { failed, throttled } : undefined;
     });
     assert.deepEqual(rows.failed[0]!.data, { result: 'failure', reason: 'bad_password', method: 'password' });
-    assert.deepEqual(rows.throttled[0]!.data, { scope: 'account' });
+    assert.deepEqual(rows.throttled[0]!.data, { scope: 'account', known_device: false });
   });
 }, ['sqlite']);
