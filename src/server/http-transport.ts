@@ -102,7 +102,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
       }
       const facts: RequestFacts = {
         method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, upgrade: false,
+        encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: false,
       };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       switch (evaluation.kind) {
