@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Actor } from './actor.js';
 import { backoffDelay } from './backoff.js';
+import { pollingLoop } from './polling-loop.js';
 import type { MailConfig } from '../mail/config-schema.js';
 import type { MailTransport } from '../mail/mail-transport.js';
 import type { MailRenderer } from '../mail/render-mail.js';
@@ -47,34 +48,22 @@ export function createMailSender(options: MailSenderOptions): MailSender {
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
   let stopping = false;
-
-  function tick(): void {
+  let sent = 0;
+  // One round sends what is due until nothing is; a kick during a round runs one more after it (actors/polling-loop.ts).
+  const loop = pollingLoop(config.poll_interval, async () => {
     if (stopping) return;
-    if (running) {
-      again = true;
-      return;
+    try {
+      sent += await drain();
+    } catch (err) {
+      logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'mail sender poll failed; retrying at the next poll');
     }
-    void runOnce();
-  }
+  });
 
-  function runOnce(): Promise<number> {
-    running ??= (async () => {
-      let total = 0;
-      try {
-        do {
-          again = false;
-          total += await drain();
-        } while (again && !stopping);
-      } catch (err) {
-        logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'mail sender poll failed; retrying at the next poll');
-      }
-      return total;
-    })().finally(() => { running = undefined; });
-    return running;
+  async function runOnce(): Promise<number> {
+    const before = sent;
+    await loop.wake();
+    return sent - before;
   }
 
   async function drain(): Promise<number> {
@@ -133,24 +122,17 @@ export function createMailSender(options: MailSenderOptions): MailSender {
 
   return {
     name: 'mail-sender',
-    kick: () => { if (timer !== undefined) setImmediate(tick); },
+    kick: () => { if (loop.armed) setImmediate(() => void loop.wake()); },
     runOnce,
     start() {
-      if (!config.deliver || timer !== undefined) return;
+      if (!config.deliver || loop.armed) return;
       stopping = false;
-      timer = setInterval(tick, config.poll_interval);
-      timer.unref();
-      setImmediate(tick);
+      loop.start();
+      setImmediate(() => void loop.wake()); // mail left over from before a restart goes out at once
     },
     async stop(deadlineMs) {
       stopping = true;
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      if (running) {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([running, new Promise((r) => { t = setTimeout(r, Math.max(0, deadlineMs)); })]);
-        clearTimeout(t);
-      }
+      await loop.stop(deadlineMs);
       transport.close();
     },
   };

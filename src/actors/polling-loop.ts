@@ -1,7 +1,7 @@
 /**
- * The loop every polling actor shares (change feed, session sweeper, webhook deliverer): a round runs on a timer and
- * on demand, never two at once. A wake-up that arrives during a round runs one more round right after it, so work
- * queued meanwhile is never left for the next tick. `stop` disarms the timer, runs no further round, and waits for
+ * The loop every polling actor shares (change feed, session sweeper, webhook deliverer, mail sender, signing-key
+ * refresher): a round runs on a timer and on demand, never two at once. A wake-up that arrives during a round runs
+ * one more round right after it, so work queued meanwhile is never left for the next tick. `stop` disarms the timer, runs no further round, and waits for
  * the one in progress, up to a deadline.
  */
 export interface PollingLoop {
