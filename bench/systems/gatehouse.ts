@@ -95,7 +95,8 @@ export function gatehouse(options: GatehouseOptions = {}): SystemDefinition {
       const config = {
         server: { listen: '127.0.0.1:0', public_url: 'http://127.0.0.1', drain_delay: '0s', grace_period: '2s', max_in_flight: options.maxInFlight ?? 4096 },
         admin: { listen: '127.0.0.1:0' },
-        logging: { level: 'info' },
+        // No access log, as nginx runs with `access_log off` (bench/systems/nginx.ts): both compare forwarding.
+        logging: { level: 'info', access_log: { enabled: false } },
         reload: { watch: false },
         upstreams: { app: { url: ctx.upstreamUrl } },
         routes: [{ name: 'app', match: { path: '/' }, policy: 'authenticated', upstream: 'app' }],

@@ -31,6 +31,7 @@ export const ERROR_CATALOGUE = {
   GATE_ERR_STORE_BUSY: { reason: 'unavailable', status: 503, expose: false, message: 'storage is busy' },
   GATE_ERR_STORE_DOWN: { reason: 'unavailable', status: 503, expose: false, message: 'storage is unavailable' },
   GATE_ERR_STORE_SCHEMA_TOO_NEW: { reason: 'internal', status: 500, expose: false, message: 'database schema is newer than this Gatehouse' },
+  GATE_ERR_SIGNING_UNAVAILABLE: { reason: 'unavailable', status: 503, expose: false, message: 'the identity assertion cannot be signed right now' },
   GATE_ERR_INTERNAL: { reason: 'internal', status: 500, expose: false, message: 'internal error' },
   // ---- start-up (src/cli/startup-failure.ts prints these as one line naming the setting to change) ----
   GATE_ERR_LISTEN: { reason: 'internal', status: 500, expose: false, message: 'cannot listen on the configured address' },

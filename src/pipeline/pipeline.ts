@@ -1,4 +1,4 @@
-import type { GatehouseError } from '../errors/index.js';
+import { isGatehouseError, type GatehouseError } from '../errors/index.js';
 import type { ClientAddress } from '../proxy/client-address.js';
 import type { CompiledRoute } from '../routing/index.js';
 import type { RequestContext, RequestFacts } from './context.js';
@@ -15,7 +15,7 @@ import type { RuntimeTable } from './runtime-table.js';
  */
 export type Evaluation =
   /** The judge refused the request (bad path or Host, no route); answer `error`. */
-  | { readonly kind: 'refused'; readonly error: GatehouseError }
+  | { readonly kind: 'refused'; readonly client: ClientAddress; readonly error: GatehouseError }
   /** Gatehouse's own path (/.gatehouse/...): for its endpoints, never forwarded. */
   | { readonly kind: 'reserved'; readonly client: ClientAddress; readonly path: string; readonly query: string }
   /** A route matched and the caller was authorized, or not. `headers` are the mutators' assertions (allowed only). */
@@ -48,6 +48,7 @@ export class Pipeline {
   /** Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. */
   async evaluate(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext): Promise<Evaluation> {
     const judged = judge(facts, table);
+    ctx.clientIp = judged.client.ip;
     if (judged.kind === 'refused') {
       ctx.route = judged.label;
       ctx.outcome = 'refused';
@@ -66,7 +67,16 @@ export class Pipeline {
     const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade);
     let headers: readonly Header[] = NONE;
     if (decision.kind === 'allow') {
-      headers = mutate.assertions(decision.identity, table, ctx);
+      try {
+        const stated = mutate.assertions(decision.identity, table, ctx, route.config);
+        headers = stated instanceof Promise ? await stated : stated;
+      } catch (err) {
+        // A statement the route requires could not be made (no signing key): refused, never forwarded without it.
+        if (!isGatehouseError(err)) throw err;
+        ctx.outcome = 'refused';
+        ctx.reason = 'signing_unavailable';
+        return { kind: 'refused', client, error: err };
+      }
     } else {
       ctx.outcome = decision.kind === 'unauthenticated' ? 'unauthenticated' : 'denied';
       ctx.reason = decision.reason;

@@ -414,6 +414,33 @@ export interface LoginAttemptsRepo {
   prune(windowMs: number, now?: Date): Promise<number>;
 }
 
+// ---- signing keys for the signed identity assertion (src/signing) -----------------------------------------
+
+/** One key pair that signs identity assertions; replicas sharing a database share the keys. */
+export interface SigningKey {
+  /** The JWS `kid`. */
+  kid: string;
+  /** Rotation order: each rotation adds the next generation (unique, so two replicas cannot both add it). */
+  generation: number;
+  alg: string;
+  /** The public key as a JWK (JSON text): what the JWKS publishes. */
+  publicJwk: string;
+  /** The private key as a JWK, sealed (AES-256-GCM, accounts/secret-box.ts): never stored in the clear. */
+  sealedPrivateJwk: string;
+  createdAt: Date;
+  /** When replicas start signing with it (it is published from `createdAt`, so verifiers can learn it first). */
+  activatesAt: Date;
+}
+
+export interface SigningKeysRepo {
+  /** Every key kept, oldest generation first. */
+  list(): Promise<SigningKey[]>;
+  /** Adds a key unless its generation (or kid) exists; false when another replica added that generation first. */
+  insert(key: SigningKey): Promise<boolean>;
+  /** Deletes keys of generations below `generation` (retired and past their overlap); returns how many. */
+  deleteGenerationsBelow(generation: number): Promise<number>;
+}
+
 // ---- the change feed: how replicas learn what to drop from their session caches ----------------------------
 
 /**
@@ -476,6 +503,7 @@ export interface StoreRepos {
   readonly mailOutbox: MailOutboxRepo;
   readonly accountTokens: AccountTokensRepo;
   readonly mfa: MfaRepo;
+  readonly signingKeys: SigningKeysRepo;
 }
 
 export type StoreDriver = 'sqlite' | 'postgres' | 'mysql';

@@ -169,7 +169,7 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 {{/*
 SHA-256 of the configuration without the settings a reload applies live (src/config/reload-plan.ts,
 LIVE_SETTINGS): routes, routing, upstreams, server.trusted_proxies, server.identity_header_prefix, server.max_in_flight,
-server.drain_delay, server.grace_period, logging.level. It changes exactly when the pods need a restart.
+server.drain_delay, server.grace_period, logging.level, logging.access_log. It changes exactly when the pods need a restart.
 */}}
 {{- define "gatehouse.restartConfigChecksum" -}}
 {{- $cfg := include "gatehouse.config" . | fromYaml }}
@@ -178,7 +178,7 @@ server.drain_delay, server.grace_period, logging.level. It changes exactly when 
 {{- $_ := set $cfg "server" (omit $cfg.server "trusted_proxies" "identity_header_prefix" "max_in_flight" "drain_delay" "grace_period") }}
 {{- end }}
 {{- if kindIs "map" $cfg.logging }}
-{{- $_ := set $cfg "logging" (omit $cfg.logging "level") }}
+{{- $_ := set $cfg "logging" (omit $cfg.logging "level" "access_log") }}
 {{- end }}
 {{- toJson $cfg | sha256sum }}
 {{- end }}
