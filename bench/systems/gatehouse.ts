@@ -109,7 +109,7 @@ export function gatehouse(options: GatehouseOptions = {}): SystemDefinition {
       writeFileSync(configPath, stringify(config));
       const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
       const child = startChild('gatehouse', process.execPath, [...nodeArgs, BIN, 'serve', '--config', configPath]);
-      const m = await waitForLine(child, /^\{.*"gatehouse is listening".*\}$/, 20_000);
+      const m = await waitForLine(child, /^\{.*"gatehouse is listening[^"]*".*\}$/, 20_000);
       const line = JSON.parse(m[0]) as { ingress: { port: number }; admin: { port: number } };
       const origin = `http://127.0.0.1:${line.ingress.port}`;
       const metricsUrl = `http://127.0.0.1:${line.admin.port}/metrics`;
