@@ -166,11 +166,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     //    refresher, published at /.gatehouse/jwks.json; the signer caches assertions per (session, audience). A
     //    first read that fails does not stop the start: routes that need the assertion answer 503 until one works.
     const ring = signingKeys = new SigningKeyRing({ keys: store.signingKeys, box: selfService.box, config: config.signed_identity, logger });
-    const refresher = createSigningKeyRefresher({ ring, intervalMs: config.signed_identity.keys.refresh_interval, logger });
+    const refresher = createSigningKeyRefresher({ ring, intervalMs: config.signed_identity.keys.refresh_interval, logger, metrics });
     await refresher.refresh();
     actors.push(refresher);
     endpoints.add('GET', JWKS_PATH, jwksEndpoint(ring, config.signed_identity.keys.jwks_max_age));
-    signer = new AssertionSigner({ activeKey: () => ring.active(), issuer: config.server.public_url });
+    signer = new AssertionSigner({ activeKey: () => ring.active(), issuer: config.server.public_url, onSigned: () => metrics.assertionsSigned.inc() });
 
     // 8. The SSO API and its webhook deliverer.
     const admin = new AccountAdmin(store, sessions, audit);

@@ -7,6 +7,7 @@
 import type { Actor } from './actor.js';
 import { pollingLoop } from './polling-loop.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { SigningKeyRing } from '../signing/key-ring.js';
 
 export interface SigningKeyRefresher extends Actor {
@@ -15,8 +16,8 @@ export interface SigningKeyRefresher extends Actor {
 }
 
 /** Builds the refresher; `start` arms its timer. */
-export function createSigningKeyRefresher(options: { ring: SigningKeyRing; intervalMs: number; logger: Logger }): SigningKeyRefresher {
-  const { ring, intervalMs, logger } = options;
+export function createSigningKeyRefresher(options: { ring: SigningKeyRing; intervalMs: number; logger: Logger; metrics: Metrics }): SigningKeyRefresher {
+  const { ring, intervalMs, logger, metrics } = options;
   let failing = false;
   let ok = false;
   const loop = pollingLoop(intervalMs, async () => {
@@ -29,7 +30,9 @@ export function createSigningKeyRefresher(options: { ring: SigningKeyRing; inter
       if (!failing) logger.error({ err }, 'cannot read the signing keys; routes with signed_identity answer 503 once the keys in memory are too old to vouch for');
       failing = true;
       ok = false;
+      metrics.signingKeyReadFailures.inc();
     }
+    metrics.signingKeyUsable.set(ring.active() === undefined ? 0 : 1);
   });
   return {
     name: 'signing-key-refresher',

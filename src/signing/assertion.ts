@@ -41,6 +41,8 @@ export interface AssertionSignerDeps {
   readonly activeKey: () => ActiveKey | undefined;
   readonly issuer: string;
   readonly now?: () => number;
+  /** Called once per signature made (gatehouse_identity_assertions_signed_total). */
+  readonly onSigned?: () => void;
 }
 
 interface Cached {
@@ -82,6 +84,7 @@ export class AssertionSigner {
     if (cached !== undefined && now < cached.renewAt && cached.kid === key.kid && cached.lifetimeMs === lifetimeMs) return cached.token;
     if (byAudience === undefined) this.#cache.set(identity, (byAudience = new Map()));
     const claims = this.claims(identity, audience, lifetimeMs, now);
+    this.#deps.onSigned?.();
     const signing = new SignJWT(claims as unknown as Record<string, unknown>)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .sign(key.key)
