@@ -2,23 +2,34 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatehouseError } from '../errors/index.js';
 import { refusalError } from '../pipeline/4-authorize/decide.js';
-import type { RequestFacts } from '../pipeline/context.js';
-import { countBytes, isEncrypted, requestContext, type TransportDeps } from './http-transport.js';
+import type { RequestContext, RequestFacts } from '../pipeline/context.js';
+import type { RuntimeTable } from '../pipeline/runtime-table.js';
+import { propagateTrace } from '../tracing/tracing.js';
+import { countBytes, isEncrypted, requestContext, traced, type TransportDeps } from './http-transport.js';
 import { writeRawError } from '../http/raw-response.js';
 
 /**
  * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.
- * An upgrade counts as one request in flight for as long as its client socket is open (a tunnel holds two sockets
- * and a slot of the process like any request does), so `server.max_in_flight` bounds tunnels too.
+ * The client socket is paused before anything else: what the client sent after the request's headers (`head`, and
+ * what the socket buffers) goes nowhere until the upstream has answered 101 to this very request (DESIGN.md,
+ * "Judged = executed"; proxy/forward-websocket.ts). An upgrade counts as one request in flight for as long as its
+ * client socket is open (a tunnel holds two sockets and a slot of the process like any request does), so
+ * `server.max_in_flight` bounds tunnels too.
  */
 export function createUpgradeTransport(deps: TransportDeps) {
-  const { admission, pipeline, forward, observers, ids, logger } = deps;
+  const { admission, pipeline, forward, observers, ids, logger, tracing } = deps;
 
-  return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  return function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.pause();
     socket.on('error', () => socket.destroy());
-    const connection = req.socket;
     const table = deps.table();
     const ctx = requestContext(req, ids, table);
+    if (!tracing.enabled) return handle(req, socket, head, table, ctx);
+    return traced(tracing, req, table, ctx, () => handle(req, socket, head, table, ctx));
+  };
+
+  async function handle(req: IncomingMessage, socket: Duplex, head: Buffer, table: RuntimeTable, ctx: RequestContext): Promise<void> {
+    const connection = req.socket;
     ctx.status = 101;
     const own = { 'X-Request-Id': ctx.id };
     const shed = admission.enter(table);
@@ -32,7 +43,7 @@ export function createUpgradeTransport(deps: TransportDeps) {
       }
       const facts: RequestFacts = {
         method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, upgrade: true,
+        encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: true,
       };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       if (evaluation.kind === 'refused') {
@@ -44,9 +55,12 @@ export function createUpgradeTransport(deps: TransportDeps) {
         ctx.status = writeRawError(socket, refusalError(evaluation.decision), { ...own, 'WWW-Authenticate': evaluation.decision.signIn.challenge });
       } else if (evaluation.decision.kind === 'deny') {
         ctx.status = writeRawError(socket, refusalError(evaluation.decision), own);
+      } else if (socket.destroyed) {
+        ctx.outcome = 'client_gone';
       } else {
         const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true, ctx.id);
-        const failure = await forward.upgrade(req, socket, head, evaluation, headers, table, ctx);
+        if (ctx.span !== undefined) propagateTrace(headers, ctx.span, ctx.peerTrusted);
+        const failure = await forward.upgrade(socket, head, evaluation, { method: facts.method, headers, protocols: evaluation.upgrade }, table, ctx);
         if (failure !== undefined) ctx.status = writeRawError(socket, failure, own);
       }
     } catch (err) {
@@ -57,5 +71,5 @@ export function createUpgradeTransport(deps: TransportDeps) {
       countBytes(ctx, connection);
       for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
     }
-  };
+  }
 }
