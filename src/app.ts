@@ -16,7 +16,7 @@ import type { GatehouseConfig } from './config/index.js';
 import { createDomainEvents, type DomainEventBus } from './events/domain-events.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics } from './metrics/metrics.js';
-import { authenticateChain, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
+import { authenticateChain, recogniseChain, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
 import { sessionAuthenticators } from './pipeline/3-authenticate/session-token.js';
 import { createAuthorize } from './pipeline/4-authorize/decide.js';
 import { createMutate } from './pipeline/5-mutate/mutate.js';
@@ -165,7 +165,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ...(options.configSha256 === undefined ? {} : { configSha256: options.configSha256 }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
-    stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate() },
+    stages: {
+      authenticate: authenticateChain(authenticators), recognise: recogniseChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate(),
+    },
   });
   return Object.assign(instance, {
     events, store: accounts?.store, sessions: accounts?.sessions, accounts: accounts?.admin, selfService: accounts?.selfService,

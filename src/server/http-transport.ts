@@ -9,6 +9,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
 import { sendError, wantsHtml } from '../http/respond.js';
+import { answerShed } from '../pipeline/1-admit/shed-answer.js';
 
 /** What the HTTP transport needs; the Upgrade transport shares the admission, the pipeline and the observers. */
 export interface TransportDeps {
@@ -19,6 +20,8 @@ export interface TransportDeps {
   readonly observers: readonly RequestObserver[];
   readonly ids: RequestIds;
   readonly logger: Logger;
+  /** Told when a shed answer closes its connection (for `gatehouse_connections_closed_total{reason="shed"}`). */
+  readonly onShedClose?: () => void;
 }
 
 /**
@@ -64,19 +67,20 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx = new RequestContext(ids, req.method);
     const table = deps.table();
-    const shed = admission.enter(table);
+    const facts: RequestFacts = {
+      method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
+      encrypted: isEncrypted(req), headers: req.headers, upgrade: false,
+    };
+    const shed = admission.enter(table, () => pipeline.classify(facts, table));
     res.once('close', () => finish(ctx, res));
     try {
       if (shed !== undefined) {
         ctx.outcome = 'shed';
-        ctx.reason = shed.detail;
-        sendError(req, res, shed, { 'retry-after': String(shed.retryAfterSeconds ?? 1) });
+        ctx.reason = shed.reason;
+        const { retry_after: retryAfter, close_connection: close } = table.config.server.admission;
+        if (answerShed(req, res, retryAfter / 1000, close)) deps.onShedClose?.();
         return;
       }
-      const facts: RequestFacts = {
-        method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, upgrade: false,
-      };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       switch (evaluation.kind) {
         case 'refused':

@@ -5,6 +5,7 @@ import { refusalError } from '../pipeline/4-authorize/decide.js';
 import { RequestContext, type RequestFacts } from '../pipeline/context.js';
 import { isEncrypted, type TransportDeps } from './http-transport.js';
 import { writeRawError } from '../http/raw-response.js';
+import { answerShedUpgrade } from '../pipeline/1-admit/shed-answer.js';
 
 /**
  * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.
@@ -19,19 +20,21 @@ export function createUpgradeTransport(deps: TransportDeps) {
     const ctx = new RequestContext(ids, req.method);
     ctx.status = 101;
     const table = deps.table();
-    const shed = admission.enter(table);
+    const facts: RequestFacts = {
+      method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
+      encrypted: isEncrypted(req), headers: req.headers, upgrade: true,
+    };
+    const shed = admission.enter(table, () => pipeline.classify(facts, table));
     socket.once('close', () => admission.leave());
     try {
       if (shed !== undefined) {
         ctx.outcome = 'shed';
-        ctx.reason = shed.detail;
-        ctx.status = writeRawError(socket, shed, { 'Retry-After': String(shed.retryAfterSeconds ?? 1) });
+        ctx.reason = shed.reason;
+        ctx.status = 503;
+        answerShedUpgrade(req, socket, table.config.server.admission.retry_after / 1000);
+        deps.onShedClose?.();
         return;
       }
-      const facts: RequestFacts = {
-        method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, upgrade: true,
-      };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       if (evaluation.kind === 'refused') {
         ctx.status = writeRawError(socket, evaluation.error);
