@@ -3,7 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
 import { sendJson } from '../http/respond.js';
 import { checkNewPassword } from '../auth/passwords/password-policy.js';
-import { clearCookie } from '../sessions/cookie.js';
+import { clearSessionCookie } from '../sessions/cookie.js';
 import { field, type FieldView } from '../pages/page-renderer.js';
 import { readCheckedBody, textField } from './account-request.js';
 import { accountContext, ACCOUNT_NOTICES, backToAccount, type AccountContext } from './account-session.js';
@@ -167,7 +167,7 @@ export function revokeSessionsEndpoint(deps: AccountsDeps) {
       return;
     }
     if (scope === 'all') {
-      res.writeHead(303, { location: '/.gatehouse/login', 'set-cookie': clearCookie(deps.cookieName, deps.cookie), 'cache-control': 'no-store', 'content-length': 0 });
+      res.writeHead(303, { location: '/.gatehouse/login', 'set-cookie': clearSessionCookie(deps.cookieName, deps.cookie), 'cache-control': 'no-store', 'content-length': 0 });
       res.end();
       return;
     }

@@ -72,7 +72,7 @@ export async function beginSecondFactor(deps: AuthDeps, _req: IncomingMessage, r
     }, { 'set-cookie': cookie });
     return true;
   }
-  const safe = safeRedirectTarget(rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  const safe = safeRedirectTarget(rd, deps.config.server.public_url, deps.redirectHosts());
   res.writeHead(303, { location: `/.gatehouse/mfa?rd=${encodeURIComponent(safe)}`, 'set-cookie': cookie, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
   return true;
@@ -109,7 +109,7 @@ export function mfaPageEndpoint(deps: AccountsDeps) {
     const subject = await mfaSubject(deps, req);
     const rd = ctx.query.get('rd');
     if (subject === undefined) {
-      res.writeHead(302, { location: `/.gatehouse/login?rd=${encodeURIComponent(safeRedirectTarget(rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts))}`, 'cache-control': 'no-store', 'content-length': 0 });
+      res.writeHead(302, { location: `/.gatehouse/login?rd=${encodeURIComponent(safeRedirectTarget(rd, deps.config.server.public_url, deps.redirectHosts()))}`, 'cache-control': 'no-store', 'content-length': 0 });
       res.end();
       return;
     }
@@ -120,7 +120,7 @@ export function mfaPageEndpoint(deps: AccountsDeps) {
 async function renderMfaPage(deps: AccountsDeps, req: IncomingMessage, res: ServerResponse, subject: MfaSubject, rdRaw: string | null,
   errors: { code?: string; recovery_code?: string; alert?: string }, status = 200): Promise<void> {
   const factors = await factorsOf(deps, subject.userId);
-  const rd = safeRedirectTarget(rdRaw ?? (subject.kind === 'login' ? subject.pending.rd : null), deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  const rd = safeRedirectTarget(rdRaw ?? (subject.kind === 'login' ? subject.pending.rd : null), deps.config.server.public_url, deps.redirectHosts());
   const { token, setCookie } = deps.csrf.issue(req);
   const passkey = factors.passkeys > 0 && deps.config.accounts.mfa.webauthn.enabled;
   deps.pages.send(res, 'second-factor', {

@@ -6,6 +6,7 @@ import type { DomainEventBus } from '../events/domain-events.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { sessionCookieOptions, type CookieOptions } from '../sessions/cookie.js';
 import { CsrfGuard } from './csrf.js';
+import { redirectHostsOf } from './redirect-target.js';
 import { LoginThrottle } from './login-throttle.js';
 import { providerButtons } from './oauth/provider-registry.js';
 import type { PageRenderer } from '../pages/page-renderer.js';
@@ -62,6 +63,8 @@ export interface AuthDeps {
   readonly logger: Logger;
   readonly cookieName: string;
   readonly cookie: CookieOptions;
+  /** Hosts `rd` may name besides this site, from the running configuration (redirect-target.ts redirectHostsOf). */
+  redirectHosts(): readonly string[];
   /** Login buttons for OAuth providers (filled by auth/oauth once providers exist). */
   readonly providers: readonly { readonly id: string; readonly label: string }[];
   /** Gatehouse's own pages (templates, brand). */
@@ -71,12 +74,13 @@ export interface AuthDeps {
 }
 
 /** Builds what the auth endpoints share from the parts the composition root made. */
-export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessions' | 'hasher' | 'audit' | 'events' | 'metrics' | 'logger' | 'selfService'>): AuthDeps {
-  const { config } = parts;
+export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessions' | 'hasher' | 'audit' | 'events' | 'metrics' | 'logger' | 'selfService'>
+  & { readonly running?: () => GatehouseConfig }): AuthDeps {
+  const { config, running, ...rest } = parts;
   const cookie = sessionCookieOptions(config.sessions);
   return {
-    ...parts, cookieName: config.sessions.cookie.name, cookie, pages: parts.selfService.pages,
-    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle),
+    ...rest, config, redirectHosts: () => redirectHostsOf(running?.() ?? config), cookieName: config.sessions.cookie.name, cookie, pages: parts.selfService.pages,
+    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle, { metrics: parts.metrics, logger: parts.logger }),
     csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
     providers: providerButtons(config.auth.providers),
   };

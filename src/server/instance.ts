@@ -201,7 +201,9 @@ export function createInstance(options: InstanceOptions): Instance {
       }
       ready = true;
       metrics.ready.set(1);
-      logger.info({ ingress: ingressAddress, admin }, 'gatehouse is listening');
+      const adminBind = `${admin.address.includes(':') ? `[${admin.address}]` : admin.address}:${admin.port}`;
+      const adminScope = isLoopback(admin.address) ? 'loopback only' : 'reachable from the network: keep it off public networks';
+      logger.info({ ingress: ingressAddress, admin, admin_bind: adminBind }, `gatehouse is listening; admin listener (metrics, health) on ${adminBind}, ${adminScope}`);
       return { ingress: ingressAddress, admin };
     },
     stop() {
@@ -232,4 +234,9 @@ export function createInstance(options: InstanceOptions): Instance {
       await closeEverything();
     },
   };
+}
+
+/** Whether an address a listener bound is a loopback one (127.0.0.0/8, ::1). */
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
 }

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatehouseError } from '../errors/index.js';
 import { refusalError } from '../pipeline/4-authorize/decide.js';
-import { RequestContext, type RequestFacts } from '../pipeline/context.js';
-import { isEncrypted, type TransportDeps } from './http-transport.js';
+import type { RequestFacts } from '../pipeline/context.js';
+import { countBytes, isEncrypted, requestContext, type TransportDeps } from './http-transport.js';
 import { writeRawError } from '../http/raw-response.js';
 import { answerShedUpgrade } from '../pipeline/1-admit/shed-answer.js';
 
@@ -17,9 +17,11 @@ export function createUpgradeTransport(deps: TransportDeps) {
 
   return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    const ctx = new RequestContext(ids, req.method);
-    ctx.status = 101;
+    const connection = req.socket;
     const table = deps.table();
+    const ctx = requestContext(req, ids, table);
+    ctx.status = 101;
+    const own = { 'X-Request-Id': ctx.id };
     const facts: RequestFacts = {
       method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
       encrypted: isEncrypted(req), headers: req.headers, upgrade: true,
@@ -31,30 +33,31 @@ export function createUpgradeTransport(deps: TransportDeps) {
         ctx.outcome = 'shed';
         ctx.reason = shed.reason;
         ctx.status = 503;
-        answerShedUpgrade(req, socket, table.config.server.admission.retry_after / 1000);
+        answerShedUpgrade(req, socket, table.config.server.admission.retry_after / 1000, ctx.id);
         deps.onShedClose?.();
         return;
       }
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       if (evaluation.kind === 'refused') {
-        ctx.status = writeRawError(socket, evaluation.error);
+        ctx.status = writeRawError(socket, evaluation.error, own);
       } else if (evaluation.kind === 'reserved') {
         ctx.outcome = 'refused';
-        ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'));
+        ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'), own);
       } else if (evaluation.decision.kind === 'unauthenticated') {
-        ctx.status = writeRawError(socket, refusalError(evaluation.decision), { 'WWW-Authenticate': evaluation.decision.signIn.challenge });
+        ctx.status = writeRawError(socket, refusalError(evaluation.decision), { ...own, 'WWW-Authenticate': evaluation.decision.signIn.challenge });
       } else if (evaluation.decision.kind === 'deny') {
-        ctx.status = writeRawError(socket, refusalError(evaluation.decision));
+        ctx.status = writeRawError(socket, refusalError(evaluation.decision), own);
       } else {
-        const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true);
+        const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true, ctx.id);
         const failure = await forward.upgrade(req, socket, head, evaluation, headers, table, ctx);
-        if (failure !== undefined) ctx.status = writeRawError(socket, failure);
+        if (failure !== undefined) ctx.status = writeRawError(socket, failure, own);
       }
     } catch (err) {
       ctx.outcome = 'error';
       logger.error({ err }, 'unexpected error during an upgrade');
-      ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'));
+      ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'), own);
     } finally {
+      countBytes(ctx, connection);
       for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
     }
   };

@@ -83,7 +83,7 @@ export async function startSession(
     sendJson(res, status, { user: userView(user), token: session.token, expires_at: session.expiresAt.toISOString() }, { 'set-cookie': cookie });
     return;
   }
-  const target = safeRedirectTarget(rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  const target = safeRedirectTarget(rd, deps.config.server.public_url, deps.redirectHosts());
   res.writeHead(303, { location: target, 'set-cookie': cookie, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
 }

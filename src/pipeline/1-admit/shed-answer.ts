@@ -11,23 +11,22 @@ import { escapeHtml, page, wantsHtml } from '../../http/respond.js';
  * straight into a process that is already late.
  */
 class ShedBytes {
-  readonly #raw: { json: Buffer; html: Buffer; jsonHead: Buffer; htmlHead: Buffer };
+  /** The status line and headers up to the request id; then the request id header; then the end of the head and the body. */
+  readonly #raw: { jsonHead: Buffer; htmlHead: Buffer; json: Buffer; html: Buffer; end: Buffer };
   readonly #kept: { json: { headers: string[]; body: Buffer }; html: { headers: string[]; body: Buffer } };
 
   constructor(retryAfterSeconds: number) {
     const { reason, message } = ERROR_CATALOGUE.GATE_ERR_OVERLOADED;
     const json = Buffer.from(JSON.stringify({ error: reason, code: 'GATE_ERR_OVERLOADED', message }));
     const html = Buffer.from(page(`503 ${message}`, `<h1>503: ${escapeHtml(message)}</h1><p class="muted">GATE_ERR_OVERLOADED</p>`));
-    const head = (type: string, body: Buffer, connection: string): string => 'HTTP/1.1 503 Service Unavailable\r\n' +
+    const head = (type: string, body: Buffer): Buffer => Buffer.from('HTTP/1.1 503 Service Unavailable\r\n' +
       `Retry-After: ${retryAfterSeconds}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n` +
-      `Content-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: ${connection}\r\n\r\n`;
+      `Content-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n`);
     const jsonType = 'application/json; charset=utf-8';
     const htmlType = 'text/html; charset=utf-8';
     this.#raw = {
-      json: Buffer.concat([Buffer.from(head(jsonType, json, 'close')), json]),
-      html: Buffer.concat([Buffer.from(head(htmlType, html, 'close')), html]),
-      jsonHead: Buffer.from(head(jsonType, json, 'close')),
-      htmlHead: Buffer.from(head(htmlType, html, 'close')),
+      jsonHead: head(jsonType, json), htmlHead: head(htmlType, html),
+      json: Buffer.concat([Buffer.from('\r\n'), json]), html: Buffer.concat([Buffer.from('\r\n'), html]), end: Buffer.from('\r\n'),
     };
     const kept = (type: string, body: Buffer) => ({
       headers: ['retry-after', String(retryAfterSeconds), 'cache-control', 'no-store', 'x-content-type-options', 'nosniff',
@@ -37,9 +36,16 @@ class ShedBytes {
     this.#kept = { json: kept(jsonType, json), html: kept(htmlType, html) };
   }
 
-  /** The whole answer with `Connection: close`, for a raw socket. */
-  raw(html: boolean, head: boolean): Buffer {
-    return html ? (head ? this.#raw.htmlHead : this.#raw.html) : (head ? this.#raw.jsonHead : this.#raw.json);
+  /**
+   * Writes the whole answer with `Connection: close` to a raw socket and ends it: three pieces (the pre-built head,
+   * the request id, the pre-built rest) corked into one write.
+   */
+  write(socket: Duplex, html: boolean, withBody: boolean, requestId: string | undefined): void {
+    socket.cork();
+    socket.write(html ? this.#raw.htmlHead : this.#raw.jsonHead);
+    if (requestId !== undefined) socket.write(`X-Request-Id: ${requestId}\r\n`, 'latin1');
+    socket.end(withBody ? (html ? this.#raw.html : this.#raw.json) : this.#raw.end);
+    socket.uncork();
   }
 
   /** Headers and body for a ServerResponse that keeps the connection. */
@@ -61,14 +67,14 @@ function bytesFor(retryAfterSeconds: number): ShedBytes {
  * the socket and the socket is ended; the body is drained, never parsed, so a client still sending reads the
  * answer rather than a reset. Otherwise the answer goes through the response, with `Connection: close` if asked.
  */
-export function answerShed(req: IncomingMessage, res: ServerResponse, retryAfterSeconds: number, close: boolean): boolean {
+export function answerShed(req: IncomingMessage, res: ServerResponse, retryAfterSeconds: number, close: boolean, requestId?: string): boolean {
   const bytes = bytesFor(retryAfterSeconds);
   const html = wantsHtml(req);
   res.statusCode = 503;
   const socket = res.socket;
   if (close && socket !== null && !res.headersSent) {
     req.resume();
-    socket.end(bytes.raw(html, req.method === 'HEAD'));
+    bytes.write(socket, html, req.method !== 'HEAD', requestId);
     return true;
   }
   if (res.headersSent) {
@@ -83,7 +89,7 @@ export function answerShed(req: IncomingMessage, res: ServerResponse, retryAfter
 }
 
 /** Answers a shed Upgrade handshake on its raw socket, and closes it. */
-export function answerShedUpgrade(req: IncomingMessage, socket: Duplex, retryAfterSeconds: number): void {
-  if (socket.writable) socket.end(bytesFor(retryAfterSeconds).raw(wantsHtml(req), false));
+export function answerShedUpgrade(req: IncomingMessage, socket: Duplex, retryAfterSeconds: number, requestId?: string): void {
+  if (socket.writable) bytesFor(retryAfterSeconds).write(socket, wantsHtml(req), true, requestId);
   else socket.destroy();
 }

@@ -7,7 +7,7 @@ import { isReservedPath } from './reserved-paths.js';
 
 /** What the judge concluded about a request before any identity or policy work. */
 export type Judgement =
-  | { readonly kind: 'refused'; readonly label: string; readonly error: GatehouseError }
+  | { readonly kind: 'refused'; readonly label: string; readonly client: ClientAddress; readonly error: GatehouseError }
   | { readonly kind: 'reserved'; readonly client: ClientAddress; readonly path: string; readonly query: string }
   | { readonly kind: 'route'; readonly client: ClientAddress; readonly route: CompiledRoute; readonly pathAndQuery: string };
 
@@ -19,19 +19,19 @@ export type Judgement =
 export function judge(facts: RequestFacts, table: RuntimeTable): Judgement {
   const client = resolveClientAddress(table.trustedProxies, facts.peer, facts.encrypted, facts.headers);
   const target = normalizePath(facts.target);
-  if (!target.ok) return { kind: 'refused', label: '_invalid', error: new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`) };
+  if (!target.ok) return { kind: 'refused', label: '_invalid', client, error: new GatehouseError('GATE_ERR_BAD_PATH', `bad request path: ${target.reason}`) };
   // RFC 9112 §3.2.2: for an absolute-form target, its authority is the host, whatever the Host header says.
   const host = target.authority ?? facts.host;
   if (host !== undefined && normalizeHost(host) === undefined) {
-    return { kind: 'refused', label: '_invalid', error: new GatehouseError('GATE_ERR_BAD_REQUEST', 'bad Host header') };
+    return { kind: 'refused', label: '_invalid', client, error: new GatehouseError('GATE_ERR_BAD_REQUEST', 'bad Host header') };
   }
   // The upstream gets the Host header; refuse a target whose authority says otherwise, so both judge one host.
   if (target.authority !== undefined && normalizeHost(target.authority) !== normalizeHost(facts.host)) {
-    return { kind: 'refused', label: '_invalid', error: new GatehouseError('GATE_ERR_BAD_REQUEST', 'the request target names another host than the Host header') };
+    return { kind: 'refused', label: '_invalid', client, error: new GatehouseError('GATE_ERR_BAD_REQUEST', 'the request target names another host than the Host header') };
   }
   if (isReservedPath(target.matchPath)) return { kind: 'reserved', client, path: target.path, query: target.query };
   const route = table.routes.match(host, target, facts.method);
-  if (route === undefined) return { kind: 'refused', label: '_none', error: new GatehouseError('GATE_ERR_NOT_FOUND', 'no route matches this request') };
+  if (route === undefined) return { kind: 'refused', label: '_none', client, error: new GatehouseError('GATE_ERR_NOT_FOUND', 'no route matches this request') };
   const pathAndQuery = target.query === '' ? target.path : `${target.path}?${target.query}`;
   return { kind: 'route', client, route, pathAndQuery };
 }

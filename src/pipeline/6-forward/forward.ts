@@ -46,7 +46,9 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
   return {
     async http(req, res, target, headers, table, ctx) {
       const upstream = upstreamOf(target, table);
+      const startedAt = performance.now();
       const outcome = await forwardHttp(req, res, upstream, target.pathAndQuery, headers);
+      ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
         return undefined;
@@ -60,7 +62,9 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
     },
     async upgrade(req, socket, head, target, headers, table, ctx) {
       const upstream = upstreamOf(target, table);
+      const startedAt = performance.now();
       const outcome = await forwardUpgrade(req, socket, head, upstream, target.pathAndQuery, headers);
+      ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
         return undefined;
