@@ -116,10 +116,12 @@ export function passwordChangeEndpoint(deps: AccountsDeps) {
     else if (confirm !== next) problems.confirm = 'The two new passwords are not the same.';
     if (problems.current === undefined) {
       deps.hasher.rejectIfFull();
-      const verdict = await deps.throttle.check(user.email, ctx.clientIp);
+      // The session proves the device: a signed-in owner is judged by its own failures, not slowed by strangers'.
+      const attempt = { email: user.email, ip: ctx.clientIp, device: `session:${account.session.sessionId}` };
+      const verdict = await deps.throttle.check(attempt);
       if (!verdict.allowed) throw new GatehouseError('GATE_ERR_TOO_MANY_ATTEMPTS', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
       if (!await deps.hasher.verify(user.passwordHash, current)) {
-        await deps.throttle.recordFailure(user.email, ctx.clientIp);
+        await deps.throttle.recordFailure(attempt);
         deps.audit.record({ actor: user.id, org: null, action: 'user.password_change_failed', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { reason: 'bad_password' } });
         problems.current = 'That is not your current password.';
       }

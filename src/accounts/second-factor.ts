@@ -1,3 +1,4 @@
+import { mergeSetCookie } from '../http/respond.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
@@ -234,22 +235,5 @@ export async function completeSecondFactor(deps: AccountsDeps, req: IncomingMess
     how = { method: 'step_up', provider: 'local' };
   }
   const amr = [...new Set([...base, ...proven, 'mfa'])];
-  await startSession(deps, req, withCookieMerge(res), ctx, user, body, rd, how.method, how.provider, 200, amr);
-}
-
-/**
- * startSession writes its own Set-Cookie with writeHead; keep one set earlier with setHeader (the cleared
- * second-factor cookie) by merging the two lists.
- */
-function withCookieMerge(res: ServerResponse): ServerResponse {
-  const earlier = res.getHeader('set-cookie');
-  if (earlier === undefined) return res;
-  res.removeHeader('set-cookie');
-  const original = res.writeHead.bind(res) as (status: number, headers?: Record<string, unknown>) => ServerResponse;
-  (res as unknown as { writeHead: typeof original }).writeHead = (status, headers = {}) => {
-    const own = headers['set-cookie'];
-    const list = [...(Array.isArray(earlier) ? earlier : [String(earlier)]), ...(own === undefined ? [] : Array.isArray(own) ? own : [String(own)])];
-    return original(status, { ...headers, 'set-cookie': list });
-  };
-  return res;
+  await startSession(deps, req, mergeSetCookie(res), ctx, user, body, rd, how.method, how.provider, 200, amr);
 }

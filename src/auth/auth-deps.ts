@@ -8,6 +8,7 @@ import { sessionCookieOptions, type CookieOptions } from '../sessions/cookie.js'
 import { CsrfGuard } from './csrf.js';
 import { redirectHostsOf } from './redirect-target.js';
 import { LoginThrottle } from './login-throttle.js';
+import { DeviceCookies } from './device-cookie.js';
 import { providerButtons } from './oauth/provider-registry.js';
 import type { PageRenderer } from '../pages/page-renderer.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -58,6 +59,8 @@ export interface AuthDeps {
   /** Logins and logouts are published here (audit and webhooks subscribe). */
   readonly events: DomainEventBus;
   readonly throttle: LoginThrottle;
+  /** Device cookies for the throttle (undefined when auth.throttle.device_cookies is off). */
+  readonly deviceCookies: DeviceCookies | undefined;
   readonly csrf: CsrfGuard;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -81,6 +84,9 @@ export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessi
   return {
     ...rest, config, redirectHosts: () => redirectHostsOf(running?.() ?? config), cookieName: config.sessions.cookie.name, cookie, pages: parts.selfService.pages,
     throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle, { metrics: parts.metrics, logger: parts.logger }),
+    deviceCookies: config.auth.throttle.device_cookies
+      ? new DeviceCookies(parts.store.settings, { secure: cookie.secure, lifetimeMs: config.auth.throttle.device_cookie_lifetime })
+      : undefined,
     csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
     providers: providerButtons(config.auth.providers),
   };

@@ -7,6 +7,7 @@ import { auditSchema, webhooksSchema } from '../actors/config-schema.js';
 import { mailSchema } from '../mail/config-schema.js';
 import { accountsSchema } from '../accounts/config-schema.js';
 import { pagesSchema } from '../pages/config-schema.js';
+import { upgradeProtocolsSchema } from '../proxy/config-schema.js';
 import { routeSignedIdentitySchema, signedIdentitySchema } from '../signing/config-schema.js';
 
 /** The fields an access log line may carry (docs/operations.md, "Access log"). */
@@ -67,8 +68,14 @@ const routeSchema = z.strictObject({
   upstream: z.string().min(1, 'expected an upstream name').optional(),
   /** Let WebSocket upgrades through on this route (after the policy has passed). */
   websockets: z.boolean().default(false),
+  /** With `websockets: true`, protocols beyond websocket an Upgrade may ask for here (src/proxy/config-schema.ts); never h2c. */
+  upgrade_protocols: upgradeProtocolsSchema,
   /** Add the signed identity assertion to requests this route forwards (absent: `signed_identity.enabled`). */
   signed_identity: routeSignedIdentitySchema.optional(),
+}).superRefine((route, ctx) => {
+  if (route.upgrade_protocols.length > 0 && !route.websockets) {
+    ctx.addIssue({ code: 'custom', path: ['upgrade_protocols'], message: 'needs websockets: true (which lets upgrades through on this route)' });
+  }
 });
 
 const upstreamSchema = z.strictObject({

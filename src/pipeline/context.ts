@@ -13,8 +13,10 @@ export interface RequestFacts {
   readonly peer: string | undefined;
   /** Whether the peer connected over TLS (the scheme stated upstream when no trusted proxy says otherwise). */
   readonly encrypted: boolean;
-  /** The headers the stages read: X-Forwarded-* (client address), Authorization and Cookie (credentials). */
-  readonly headers: CredentialHeaders & ForwardingHeaders;
+  /** The headers the stages read: X-Forwarded-* (client address), Authorization and Cookie (credentials), framing. */
+  readonly headers: CredentialHeaders & ForwardingHeaders & UpgradeHeaders;
+  /** The header block as received (names and values alternating), when the transport has it: repeats are judged. */
+  readonly rawHeaders?: readonly string[];
   /** Whether this is an Upgrade (WebSocket) handshake. */
   readonly upgrade: boolean;
   /**
@@ -22,6 +24,13 @@ export interface RequestFacts {
    * protected host (`rd` is otherwise the judged path on this site).
    */
   readonly origin?: string;
+}
+
+/** What the judge reads of an Upgrade request: the protocols offered, and whether a body follows. */
+export interface UpgradeHeaders {
+  readonly upgrade?: string | undefined;
+  readonly 'content-length'?: string | undefined;
+  readonly 'transfer-encoding'?: string | undefined;
 }
 
 /** The headers authenticators read; an IncomingMessage's `headers` is one. */

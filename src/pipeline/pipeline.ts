@@ -23,6 +23,8 @@ export type Evaluation =
   | {
     readonly kind: 'decided'; readonly client: ClientAddress; readonly route: CompiledRoute; readonly pathAndQuery: string;
     readonly decision: Decision; readonly headers: readonly Header[];
+    /** An Upgrade request's protocols (each allowed by the route when the decision is allow); empty otherwise. */
+    readonly upgrade: readonly string[];
   };
 
 /** The stages, as the composition root builds them. */
@@ -73,13 +75,13 @@ export class Pipeline {
       ctx.route = '_gatehouse';
       return judged;
     }
-    const { route, client, pathAndQuery } = judged;
+    const { route, client, pathAndQuery, upgrade } = judged;
     ctx.route = route.name;
     const { authenticate, authorize, mutate } = this.stages;
     const identity = needsIdentity(route.config.policy) ? await authenticate(facts.headers) : undefined;
     if (identity !== undefined) ctx.userId = identity.userId;
     // `rd` after a sign-in: the judged path (and, for forward-auth, the protected host it was asked for).
-    const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade);
+    const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade, upgrade);
     let headers: readonly Header[] = NONE;
     if (decision.kind === 'allow') {
       try {
@@ -96,7 +98,7 @@ export class Pipeline {
       ctx.outcome = decision.kind === 'unauthenticated' ? 'unauthenticated' : 'denied';
       ctx.reason = decision.reason;
     }
-    return { kind: 'decided', client, route, pathAndQuery, decision, headers };
+    return { kind: 'decided', client, route, pathAndQuery, decision, headers, upgrade };
   }
 }
 

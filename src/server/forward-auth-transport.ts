@@ -51,6 +51,8 @@ export function createForwardAuthTransport(deps: { readonly pipeline: Pipeline }
       headers: {
         authorization: req.headers.authorization, cookie: req.headers.cookie, 'x-forwarded-for': req.headers['x-forwarded-for'],
         'x-forwarded-proto': original.scheme, 'x-forwarded-host': original.host, host: original.host,
+        // The judge reads an upgrade's offer (h2c is refused for an ingress as for the proxy).
+        upgrade: typeof upgrade === 'string' ? upgrade : undefined,
       },
       upgrade: typeof upgrade === 'string' && /websocket/i.test(upgrade),
       origin: `${original.scheme}://${original.host}`,

@@ -77,7 +77,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
     const socket = req.socket;
     const facts: RequestFacts = {
       method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-      encrypted: isEncrypted(req), headers: req.headers, upgrade: false,
+      encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: false,
     };
     const shed = admission.enter(table, () => pipeline.classify(facts, table));
     // Observers run once both the answer has closed and this handler has returned: the answer can close before the

@@ -217,8 +217,12 @@ export function createInstance(options: InstanceOptions): Instance {
         const closed = new Promise<void>((resolve) => ingressServer.close(() => resolve()));
         const deadline = Date.now() + grace;
         while (ingress.inFlight() > 0 && Date.now() < deadline) await sleep(25);
-        if (ingress.inFlight() > 0) logger.warn({ inFlight: ingress.inFlight() }, 'grace period over; closing remaining requests');
+        if (ingress.inFlight() > 0) logger.warn({ inFlight: ingress.inFlight(), tunnels: upgraded.size }, 'grace period over; closing remaining requests');
+        // Every remaining connection ends now: keep-alive and in-flight ones (closeAllConnections), and upgraded ones,
+        // which the HTTP server no longer tracks but which keep close() from calling back (a tunnel's end destroys
+        // its upstream side too, proxy/tunnel.ts).
         ingressServer.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
         await closed;
         await stopActors(Math.max(1000, deadline - Date.now()));
         await closeEverything();

@@ -9,13 +9,17 @@ import { answerShedUpgrade } from '../pipeline/1-admit/shed-answer.js';
 
 /**
  * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.
- * An upgrade counts as one request in flight for as long as its client socket is open (a tunnel holds two sockets
- * and a slot of the process like any request does), so `server.max_in_flight` bounds tunnels too.
+ * The client socket is paused before anything else: what the client sent after the request's headers (`head`, and
+ * what the socket buffers) goes nowhere until the upstream has answered 101 to this very request (DESIGN.md,
+ * "Judged = executed"; proxy/forward-websocket.ts). An upgrade counts as one request in flight for as long as its
+ * client socket is open (a tunnel holds two sockets and a slot of the process like any request does), so
+ * `server.max_in_flight` bounds tunnels too.
  */
 export function createUpgradeTransport(deps: TransportDeps) {
   const { admission, pipeline, forward, observers, ids, logger } = deps;
 
   return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.pause();
     socket.on('error', () => socket.destroy());
     const connection = req.socket;
     const table = deps.table();
@@ -24,7 +28,7 @@ export function createUpgradeTransport(deps: TransportDeps) {
     const own = { 'X-Request-Id': ctx.id };
     const facts: RequestFacts = {
       method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-      encrypted: isEncrypted(req), headers: req.headers, upgrade: true,
+      encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: true,
     };
     const shed = admission.enter(table, () => pipeline.classify(facts, table));
     socket.once('close', () => admission.leave());
@@ -47,9 +51,11 @@ export function createUpgradeTransport(deps: TransportDeps) {
         ctx.status = writeRawError(socket, refusalError(evaluation.decision), { ...own, 'WWW-Authenticate': evaluation.decision.signIn.challenge });
       } else if (evaluation.decision.kind === 'deny') {
         ctx.status = writeRawError(socket, refusalError(evaluation.decision), own);
+      } else if (socket.destroyed) {
+        ctx.outcome = 'client_gone';
       } else {
         const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true, ctx.id);
-        const failure = await forward.upgrade(req, socket, head, evaluation, headers, table, ctx);
+        const failure = await forward.upgrade(socket, head, evaluation, { method: facts.method, headers, protocols: evaluation.upgrade }, table, ctx);
         if (failure !== undefined) ctx.status = writeRawError(socket, failure, own);
       }
     } catch (err) {
