@@ -30,6 +30,8 @@ interface Client {
   firstData(): Promise<string>;
   /** Sends one request and waits for its answer, so the connection is surely accepted; then forgets the answer. */
   warm(request: string): Promise<void>;
+  /** Forgets what was received so far. */
+  forget(): void;
 }
 
 async function client(port: number): Promise<Client> {
@@ -60,6 +62,9 @@ async function client(port: number): Promise<Client> {
       assert.match(answer, /^HTTP\/1\.1 200/, answer.slice(0, 300));
       chunks.length = 0;
     },
+    forget() {
+      chunks.length = 0;
+    },
   };
 }
 
@@ -67,6 +72,25 @@ async function client(port: number): Promise<Client> {
 async function shedCounts(adminPort: number): Promise<number[]> {
   const text = await scrape(adminPort);
   return ['public', 'session', 'anonymous', 'gatehouse'].map((cls) => sample(text, 'gatehouse_load_shed_total', { reason: 'event_loop_delay', class: cls }) ?? NaN);
+}
+
+/**
+ * A client whose connection is surely accepted and open: one keep-alive request answered 200 on it first. A busy
+ * machine may still be late from the previous stall, so a shed warm-up is retried on a new connection.
+ */
+async function warmClient(port: number, warmRequest: string): Promise<Client> {
+  for (let attempt = 0; ; attempt++) {
+    const c = await client(port);
+    c.socket.write(warmRequest);
+    const answer = await c.firstData();
+    if (answer.startsWith('HTTP/1.1 200')) {
+      c.forget();
+      return c;
+    }
+    c.socket.destroy();
+    if (attempt === 20) assert.fail(`no warm connection: ${answer.slice(0, 200)}`);
+    await sleep(50);
+  }
 }
 
 const keepAliveGet = (path: string, headers = ''): string => `GET ${path} HTTP/1.1\r\nHost: gatehouse.test\r\n${headers}\r\n`;
@@ -92,9 +116,7 @@ describe('shedding by event-loop delay', () => {
     // One stall per request (on a busy machine the requests of one stall may be read over several turns, and the
     // first probe that finds the loop on time again ends the shedding).
     for (const request of requests) {
-      await sleep(50); // the previous stall forgotten
-      const c = await client(gh.port);
-      await c.warm(keepAliveGet('/pub/warm'));
+      const c = await warmClient(gh.port, keepAliveGet('/pub/warm'));
       const probe = await client(gh.adminPort);
       await probe.warm('GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n');
       const upstreamBefore = app.requests.length;
@@ -119,11 +141,11 @@ describe('shedding by event-loop delay', () => {
     // The delay is gone a probe interval later: served again.
     await eventually(3000, 'requests to be served again', async () => (await send(gh.port, { path: '/pub/again' })).status === 200);
     const text = await scrape(gh.adminPort);
-    assert.equal(sample(text, 'gatehouse_load_shed_total', { reason: 'event_loop_delay', class: 'public' }), 1);
-    assert.equal(sample(text, 'gatehouse_load_shed_total', { reason: 'event_loop_delay', class: 'anonymous' }), 1);
-    assert.equal(sample(text, 'gatehouse_load_shed_total', { reason: 'event_loop_delay', class: 'gatehouse' }), 1);
+    // At least the stalled requests (a warm-up shed on a busy machine, and retried, counts too).
+    const shed = (cls: string): number => sample(text, 'gatehouse_load_shed_total', { reason: 'event_loop_delay', class: cls }) ?? 0;
+    assert.ok(shed('public') >= 1 && shed('anonymous') >= 1 && shed('gatehouse') >= 1, text.split('\n').filter((l) => l.startsWith('gatehouse_load_shed')).join('\n'));
     assert.equal(sample(text, 'gatehouse_load_shed_total', { reason: 'in_flight', class: 'public' }), 0, 'known series start at 0');
-    assert.equal(sample(text, 'gatehouse_connections_closed_total', { reason: 'shed' }), 3);
+    assert.ok((sample(text, 'gatehouse_connections_closed_total', { reason: 'shed' }) ?? 0) >= 3);
     assert.ok((sample(text, 'gatehouse_event_loop_delay_max_seconds') ?? 0) >= 0.25, 'the delay acted on is exported');
     assert.ok((sample(text, 'gatehouse_event_loop_delay_seconds_count') ?? 0) > 0, 'the probe is sampled');
   });
@@ -165,9 +187,7 @@ describe('priorities: past the low-priority target, signed-in and public traffic
     // One stall per request: the first probe after a stall that finds the loop on time again ends the shedding, and
     // on a busy machine the requests of one stall may be read over several turns.
     for (const [what, request, status] of rows) {
-      await sleep(50); // the previous stall forgotten
-      const c = await client(gh.port);
-      await c.warm(keepAliveGet('/pub/warm'));
+      const c = await warmClient(gh.port, keepAliveGet('/pub/warm'));
       c.socket.write(request);
       blockLoop(300);
       const answer = await c.firstData();
