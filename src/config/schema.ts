@@ -170,6 +170,20 @@ export const configSchema = z.strictObject({
      */
     case_sensitive: z.boolean().default(false),
   }).prefault({}),
+  /** OpenTelemetry traces (docs/operations.md, "Tracing"); off by default, bound at start. */
+  tracing: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** The OTLP/HTTP traces endpoint (JSON encoding), e.g. an OpenTelemetry Collector's :4318/v1/traces. */
+    otlp_endpoint: httpUrl.default('http://127.0.0.1:4318/v1/traces'),
+    /** The share of new traces recorded (0..1); a trusted caller's sampling decision is followed. */
+    sample_ratio: z.number().min(0, 'expected a ratio from 0 to 1').max(1, 'expected a ratio from 0 to 1').default(1),
+    service_name: z.string().min(1).default('gatehouse'),
+    /** How often queued spans are exported, and how long one export may take. */
+    export_interval: durationMs.default(5_000),
+    export_timeout: durationMs.default(10_000),
+    /** Spans queued for export at most; past it new spans are dropped (never the requests). */
+    max_queue: z.number().int().positive().max(100_000).default(2048),
+  }).prefault({}),
   upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected an upstream name of letters, digits, "_", "." or "-"'), upstreamSchema)
     .refine((u) => Object.keys(u).length > 0, 'expected at least one upstream'),
   routes: z.array(routeSchema),
