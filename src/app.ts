@@ -179,7 +179,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     signer = new AssertionSigner({ activeKey: () => ring.active(), issuer: config.server.public_url, onSigned: () => metrics.assertionsSigned.inc() });
 
     // 8. The SSO API and its webhook deliverer.
-    const admin = new AccountAdmin(store, sessions, audit);
+    const admin = new AccountAdmin(store, sessions, events);
     const api = installApi(endpoints, { config, store, logger, metrics, events, audit, accounts: admin, sessions, csrf: auth.csrf, authenticate });
     actors.push(api.deliverer);
     accounts = { store, sessions, admin, selfService: accountFlows };

@@ -127,7 +127,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
     // trace: its URL is an org admin's choice, not a party of this deployment's traces.
     const end = (metrics.tracing ?? TRACING_OFF).start('webhook deliver', {
       'gatehouse.webhook.id': webhook.id, 'gatehouse.delivery.id': d.id, 'gatehouse.webhook.event': d.event, 'gatehouse.delivery.attempt': d.attempt,
-    }, SpanKind.CLIENT);
+    }, SpanKind.CLIENT, true);
     const result = await attempt(webhook, d);
     end(result.outcome === 'delivered' ? undefined : Object.assign(new Error(result.error ?? result.outcome), { code: result.outcome }), {
       'gatehouse.delivery.outcome': result.outcome, ...(result.responseCode !== null ? { 'http.response.status_code': result.responseCode } : {}),

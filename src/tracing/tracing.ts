@@ -25,8 +25,11 @@ export type EndSpan = (err?: unknown, attributes?: Attributes) => void;
  */
 export interface Tracing {
   readonly enabled: boolean;
-  /** Starts a span, a child of the active one (or a root); a leaf: work inside it does not nest under it. */
-  start(name: string, attributes?: Attributes, kind?: SpanKind): EndSpan;
+  /**
+   * Starts a span, a child of the active one (or, with `root`, of none: background work that a request only woke up);
+   * a leaf: work inside it does not nest under it.
+   */
+  start(name: string, attributes?: Attributes, kind?: SpanKind, root?: boolean): EndSpan;
   /** Runs `fn` inside a new span that is active while it runs, so spans started within nest under it. */
   inSpan<T>(name: string, attributes: Attributes | undefined, fn: () => Promise<T>): Promise<T>;
   /**
@@ -120,8 +123,8 @@ export function tracingWith(tracer: Tracer, shutdown: () => Promise<void>): Trac
   };
   return {
     enabled: true,
-    start(name, attributes, kind = SpanKind.INTERNAL) {
-      return ender(tracer.startSpan(name, { kind, ...(attributes ? { attributes } : {}) }, parent()));
+    start(name, attributes, kind = SpanKind.INTERNAL, root = false) {
+      return ender(tracer.startSpan(name, { kind, root, ...(attributes ? { attributes } : {}) }, root ? ROOT_CONTEXT : parent()));
     },
     async inSpan(name, attributes, fn) {
       const outer = parent();

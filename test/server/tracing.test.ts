@@ -15,6 +15,7 @@ import { parseConfigText } from '../../src/config/index.js';
 import { sqliteDatabase, type TestDatabase } from '../store/databases.js';
 import { startFullGatehouse, type FullGatehouse } from '../helpers/full-gatehouse.js';
 import { eventually, startUpstream, within, type TestUpstream } from '../helpers/core-net.js';
+import { api, approvedOrg, platformOwner, Receiver, signUp, startApiWorld } from '../api/api-helpers.js';
 
 /** A span as the OTLP/JSON export carries it (opentelemetry-proto, JSON mapping). */
 interface ExportedSpan {
@@ -208,6 +209,37 @@ test('OAuth provider calls are client spans with the provider and status', async
   } finally {
     await client.close();
     provider.close();
+    await receiver.close();
+  }
+});
+
+test('a webhook delivery is a root client span with its outcome, and the receiver is sent no traceparent', async () => {
+  const receiver = await startReceiver();
+  const db = sqliteDatabase();
+  const world = await startApiWorld(db, { tracing: { enabled: true, otlp_endpoint: receiver.url, export_interval: '50ms' } });
+  const hooks = await new Receiver().start();
+  try {
+    const po = await platformOwner(world.gh);
+    const owner = await signUp(world.gh, 'owner');
+    const org = await approvedOrg(world.gh, owner, po);
+    const created = await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/webhooks`, { json: { url: hooks.url, events: ['member.added'] } });
+    assert.equal(created.status, 201, created.text);
+    hooks.secret = created.json.secret;
+    const member = await signUp(world.gh, 'm');
+    assert.equal((await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { email: member.email, role: 'member' } })).status, 201);
+    await eventually(5000, 'the delivery', () => hooks.received.length === 1);
+    assert.equal(hooks.received[0]!.headers.traceparent, undefined, 'a webhook receiver is a third party');
+    const span = await eventually(5000, 'the delivery span', () => receiver.spans.find((s) => s.name === 'webhook deliver'));
+    assert.equal(span.parentSpanId, undefined, 'background work: a root span');
+    assert.equal(span.kind, 3, 'CLIENT');
+    assert.equal(span.attributes['gatehouse.webhook.event'], 'member.added');
+    assert.equal(span.attributes['gatehouse.delivery.outcome'], 'delivered');
+    assert.ok(Number(span.attributes["http.response.status_code"]) >= 200 && Number(span.attributes["http.response.status_code"]) < 300);
+    assert.equal(span.attributes['gatehouse.webhook.id'], created.json.id);
+  } finally {
+    await hooks.close();
+    await world.stop();
+    await db.drop();
     await receiver.close();
   }
 });
