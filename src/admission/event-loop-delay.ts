@@ -4,6 +4,13 @@ import { performance } from 'node:perf_hooks';
 const RING = 32;
 
 /**
+ * For this long after start the delay is reported as 0: a fresh process compiles its code on its first requests
+ * (and a demo's first login renders its first page), which makes the loop slow without any backlog behind it.
+ * The in-flight bound applies from the first request.
+ */
+const WARM_UP_MS = 5_000;
+
+/**
  * How late the event loop runs, read cheaply on every request: the signal admission sheds on.
  *
  * In Node a parsed request is handed to Gatehouse synchronously, in the loop turn that read its bytes, so the only
@@ -51,8 +58,11 @@ export class EventLoopDelay {
   #timer: NodeJS.Timeout | undefined;
   readonly #onSample: ((delayMs: number) => void) | undefined;
 
-  constructor(options: { intervalMs?: number; windowMs?: number; busyShare?: number; onSample?: (delayMs: number) => void } = {}) {
+  #warmUpMs: number;
+
+  constructor(options: { intervalMs?: number; windowMs?: number; busyShare?: number; warmUpMs?: number; onSample?: (delayMs: number) => void } = {}) {
     this.intervalMs = options.intervalMs ?? 10;
+    this.#warmUpMs = options.warmUpMs ?? WARM_UP_MS;
     this.#windowMs = 0;
     this.#busyShare = 0.9;
     this.configure({ windowMs: options.windowMs ?? 100, busyShare: options.busyShare ?? 0.9 });
@@ -86,9 +96,10 @@ export class EventLoopDelay {
    * Sets the window (at most what the kept samples cover: 300 ms at the 10 ms probe interval) and the share of it
    * the loop must have been busy for its delay to count (server.admission.window, .min_utilization).
    */
-  configure(options: { windowMs: number; busyShare: number }): void {
+  configure(options: { windowMs: number; busyShare: number; warmUpMs?: number }): void {
     this.#windowMs = Math.min(options.windowMs, (RING - 2) * this.intervalMs);
     this.#busyShare = options.busyShare;
+    if (options.warmUpMs !== undefined) this.#warmUpMs = options.warmUpMs;
   }
 
   /**
@@ -98,7 +109,7 @@ export class EventLoopDelay {
    *   - the loop's persistent lateness: the least of the last window's samples (or, when a stall left none in the
    *     window, how overdue the probe is),
    * counted only while the loop was busy (at least `busyShare` of the window; see below). 0 when the probe is not
-   * running or has not run for a whole window yet.
+   * running or started less than the warm-up (server.admission.warm_up, 5 s) or a window ago.
    *
    * Why both: a request that waited behind a one-off spike is not shed (the window remembers the loop on time), and
    * a request read once the loop is on time again is not shed for a stall that is over (its own wait is short).
@@ -108,7 +119,7 @@ export class EventLoopDelay {
    * limit) throttles a busy loop in the middle of its work, so throttling counts as busy, as it should.
    */
   standing(at: number = performance.now()): number {
-    if (this.#timer === undefined || at - this.#startedAt < this.#windowMs) return 0;
+    if (this.#timer === undefined || at - this.#startedAt < Math.max(this.#warmUpMs, this.#windowMs)) return 0;
     const overdue = at - this.#due;
     const newest = (this.#head + RING - 1) % RING;
     const fresh = this.#freshTurns > 0 && this.#count > 0 ? this.#late[newest]! : 0;

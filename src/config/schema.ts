@@ -129,6 +129,8 @@ export const configSchema = z.strictObject({
       shed_delay_low_priority: durationMs.refine((ms) => ms >= 1, 'expected more than 0').default(20),
       /** How long the loop must stay late (the least delay over this window counts) before anything is shed; at most 300ms. */
       window: durationMs.refine((ms) => ms >= 10 && ms <= 300, 'expected 10ms to 300ms').default(100),
+      /** For this long after start nothing is shed for lateness: a fresh process compiles its code on its first requests. */
+      warm_up: durationMs.refine((ms) => ms <= 60_000, 'expected at most 60s').default(5_000),
       /** The share of the window the loop must have been busy for its delay to count (a loop late for want of a CPU others hold is not helped by refusing). */
       min_utilization: z.number().min(0).max(1).default(0.9),
       /** A shed answer closes its connection, so a keep-alive client reconnects instead of coming straight back. */

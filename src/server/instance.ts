@@ -96,7 +96,8 @@ export function createInstance(options: InstanceOptions): Instance {
     ingressServer.keepAliveTimeout = keepAlive;
     // Past it Node closes a new connection at once, before reading a byte ('drop' below counts it).
     ingressServer.maxConnections = max;
-    ingress.loopDelay.configure({ windowMs: config.server.admission.window, busyShare: config.server.admission.min_utilization });
+    const { window, min_utilization: busyShare, warm_up: warmUpMs } = config.server.admission;
+    ingress.loopDelay.configure({ windowMs: window, busyShare, warmUpMs });
   };
   applyServerSettings(options.config);
   let openConnections = 0;

@@ -103,7 +103,7 @@ describe('shedding by event-loop delay', () => {
     gh = await startGatehouse(validConfig(configObject({ app: app.url }, [
       { name: 'pub', match: { path: '/pub/' }, policy: 'public', upstream: 'app' },
       { name: 'private', match: { path: '/' }, policy: 'authenticated', upstream: 'app' },
-    ], { server: { admission: {} } }))); // the documented defaults (the helpers relax them)
+    ], { server: { admission: { warm_up: '0s' } } }))); // the documented targets (the helpers relax them)
   });
   after(async () => {
     await gh.close();
@@ -162,7 +162,7 @@ describe('priorities: past the low-priority target, signed-in and public traffic
     gh = await startFullGatehouse(db, { app: app.url }, [
       { name: 'pub', match: { path: '/pub/' }, policy: 'public', upstream: 'app' },
       { name: 'private', match: { path: '/' }, policy: 'authenticated', upstream: 'app' },
-    ], { server: { admission: { shed_delay: '10s', shed_delay_low_priority: '50ms' } } });
+    ], { server: { admission: { shed_delay: '10s', shed_delay_low_priority: '50ms', warm_up: '0s' } } });
     const user = await gh.store.users.create({ email: 'overload@example.com', name: 'Load' });
     token = (await gh.auth.sessions.create(user, {})).token;
     // One request puts the session in the cache (retried: a process just started may still be late, and shed it).
