@@ -110,10 +110,14 @@ describe('tracing on, exported over OTLP/HTTP to a loopback receiver', () => {
       auth: { local: { registration: 'open' } },
       tracing: { enabled: true, otlp_endpoint: receiver.url, export_interval: '50ms', service_name: 'gatehouse-test' },
     }, { logger });
-    const reg = await call(gh.port, '/.gatehouse/register', {
+    const registered = await call(gh.port, '/.gatehouse/register', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'tess@example.com', password: 'a long enough passphrase' }),
     });
-    assert.equal(reg.status, 201, reg.body);
+    assert.equal(registered.status, 202, registered.body);
+    const reg = await call(gh.port, '/.gatehouse/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'tess@example.com', password: 'a long enough passphrase' }),
+    });
+    assert.equal(reg.status, 200, reg.body);
     cookie = String(reg.headers['set-cookie']).split(';')[0]!;
   });
   after(async () => {
@@ -226,7 +230,7 @@ test('a webhook delivery is a root client span with its outcome, and the receive
     assert.equal(created.status, 201, created.text);
     hooks.secret = created.json.secret;
     const member = await signUp(world.gh, 'm');
-    assert.equal((await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { email: member.email, role: 'member' } })).status, 201);
+    assert.equal((await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: member.id, role: 'member' } })).status, 201);
     await eventually(5000, 'the delivery', () => hooks.received.length === 1);
     assert.equal(hooks.received[0]!.headers.traceparent, undefined, 'a webhook receiver is a third party');
     const span = await eventually(5000, 'the delivery span', () => receiver.spans.find((s) => s.name === 'webhook deliver'));
