@@ -10,7 +10,7 @@ import { formatPath } from './interpolate.js';
  */
 export const LIVE_SETTINGS: readonly string[] = [
   'routes', 'routing', 'upstreams', 'server.trusted_proxies', 'server.identity_header_prefix', 'server.max_in_flight',
-  'server.drain_delay', 'server.grace_period', 'logging.level', 'logging.access_log', 'signed_identity.enabled',
+  'server.drain_delay', 'server.grace_period', 'server.tunnel_half_close_timeout', 'logging.level', 'logging.access_log', 'signed_identity.enabled',
   'signed_identity.header', 'signed_identity.lifetime',
 ];
 

@@ -106,6 +106,11 @@ export const configSchema = z.strictObject({
     drain_delay: durationMs.default(5_000),
     /** Then wait at most this long for in-flight requests before closing them. */
     grace_period: durationMs.default(20_000),
+    /**
+     * After an upgrade (WebSocket) tunnel's client or upstream ends its side, how long the other side may stay open
+     * before both are closed (a half-close is passed on at once; this bounds a peer that never answers it).
+     */
+    tunnel_half_close_timeout: durationMs.default(10_000),
     /** Largest request body Gatehouse reads itself (login forms, API). Proxied bodies stream and are not limited. */
     max_body_bytes: z.number().int().positive().default(1_048_576),
   }).prefault({}),

@@ -110,15 +110,12 @@ describe('tracing on, exported over OTLP/HTTP to a loopback receiver', () => {
       auth: { local: { registration: 'open' } },
       tracing: { enabled: true, otlp_endpoint: receiver.url, export_interval: '50ms', service_name: 'gatehouse-test' },
     }, { logger });
-    const registered = await call(gh.port, '/.gatehouse/register', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'tess@example.com', password: 'a long enough passphrase' }),
-    });
+    const body = JSON.stringify({ email: 'tess@example.com', password: 'a long enough passphrase' });
+    const registered = await call(gh.port, '/.gatehouse/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(registered.status, 202, registered.body);
-    const reg = await call(gh.port, '/.gatehouse/login', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'tess@example.com', password: 'a long enough passphrase' }),
-    });
-    assert.equal(reg.status, 200, reg.body);
-    cookie = String(reg.headers['set-cookie']).split(';')[0]!;
+    const login = await call(gh.port, '/.gatehouse/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(login.status, 200, login.body);
+    cookie = String(login.headers['set-cookie']).split(';')[0]!;
   });
   after(async () => {
     await gh?.stop();
@@ -240,6 +237,11 @@ test('a webhook delivery is a root client span with its outcome, and the receive
     assert.equal(span.attributes['gatehouse.delivery.outcome'], 'delivered');
     assert.ok(Number(span.attributes["http.response.status_code"]) >= 200 && Number(span.attributes["http.response.status_code"]) < 300);
     assert.equal(span.attributes['gatehouse.webhook.id'], created.json.id);
+    // The deliverer's own store calls run in its loop's context, not in the context of the request that woke it.
+    const deliverer = receiver.spans.filter((s) => s.name.startsWith('store deliveries.'));
+    assert.ok(deliverer.length > 0, `the deliverer's store calls are traced: ${receiver.spans.map((s) => s.name).join(', ')}`);
+    const requestSpans = new Set(receiver.spans.filter((s) => s.kind === 2).map((s) => s.spanId));
+    for (const s of deliverer) assert.ok(s.parentSpanId === undefined || !requestSpans.has(s.parentSpanId), `${s.name} is not a request's child`);
   } finally {
     await hooks.close();
     await world.stop();
