@@ -14,7 +14,10 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)           # benchmarks in closed l
 command -v python3 >/dev/null 2>&1 || need+=(python3)   # differential tests: an upstream on Python's http.server
 command -v curl >/dev/null 2>&1 || need+=(curl)         # test/docs: the documented curl commands are run
 command -v jq >/dev/null 2>&1 || need+=(jq)             # test/docs: docs/api.md's walkthrough pipes into jq
-for pkg in golang-github-masterminds-sprig-dev golang-github-xeipuuv-gojsonschema-dev golang-github-ghodss-yaml-dev; do
+# go-jose, PyJWT and cryptography: test/signing/verification-snippets.test.ts runs docs/signed-identity.md's Go and
+# Python verification snippets against real assertions.
+for pkg in golang-github-masterminds-sprig-dev golang-github-xeipuuv-gojsonschema-dev golang-github-ghodss-yaml-dev \
+    golang-gopkg-square-go-jose.v2-dev python3-jwt python3-cryptography; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)

@@ -8,7 +8,7 @@ function route(name: string, path: string, host?: string, methods?: RouteConfig[
   const match: RouteConfig['match'] = { path };
   if (host !== undefined) match.host = host;
   if (methods !== undefined) match.methods = methods;
-  return { name, match, policy: 'authenticated', upstream: 'app', websockets: false };
+  return { name, match, policy: 'authenticated', upstream: 'app', websockets: false, upgrade_protocols: [] };
 }
 
 const routes: RouteConfig[] = [];

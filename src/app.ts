@@ -19,7 +19,12 @@ import { createMetrics } from './metrics/metrics.js';
 import { authenticateChain, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
 import { sessionAuthenticators } from './pipeline/3-authenticate/session-token.js';
 import { createAuthorize } from './pipeline/4-authorize/decide.js';
-import { createMutate } from './pipeline/5-mutate/mutate.js';
+import { createMutate, identityHeadersMutator } from './pipeline/5-mutate/mutate.js';
+import { signedAssertionMutator } from './pipeline/5-mutate/signed-assertion.js';
+import { createSigningKeyRefresher } from './actors/signing-key-refresher.js';
+import { AssertionSigner } from './signing/assertion.js';
+import { jwksEndpoint, JWKS_PATH } from './signing/jwks-endpoint.js';
+import { SigningKeyRing } from './signing/key-ring.js';
 import type { ReadinessCheck, ReadinessDetail } from './server/admin.js';
 import { createDatabaseMonitor } from './actors/database-monitor.js';
 import { observeStore } from './store/observed-store.js';
@@ -61,6 +66,8 @@ export interface App extends Instance {
   readonly accounts: AccountAdmin | undefined;
   /** Verification, reset, second factors, the account pages (src/accounts). */
   readonly selfService: AccountsRuntime | undefined;
+  /** The keys that sign identity assertions (absent for the core alone). */
+  readonly signingKeys: SigningKeyRing | undefined;
 }
 
 /**
@@ -82,7 +89,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const details: ReadinessDetail[] = [];
   let authenticators: readonly Authenticator[] = options.authenticators ?? [];
   let signInUrl = (rd: string): string => `${LOGIN_PATH}?rd=${encodeURIComponent(rd)}`;
+  // The configuration in force (a reload may change the route hosts that sign-in redirects may name).
+  let running = (): GatehouseConfig => config;
   let accounts: { store: Store; sessions: SessionService; admin: AccountAdmin; selfService: AccountsRuntime } | undefined;
+  let signer: AssertionSigner | undefined;
+  let signingKeys: SigningKeyRing | undefined;
 
   const opened = options.store === 'none' ? undefined : options.store ?? await openStore(config.storage, { logger });
   if (opened !== undefined) {
@@ -142,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     actors.push(...selfService.actors);
     const hasher = createHashPool({ config: config.auth.hash, metrics, logger });
     actors.push({ name: 'hash-pool', start: () => undefined, stop: () => hasher.close() });
-    const auth = createAuthDeps({ config, store, sessions, hasher, audit, events, metrics, logger, selfService });
+    const auth = createAuthDeps({ config, running: () => running(), store, sessions, hasher, audit, events, metrics, logger, selfService });
     installLocalLogin(endpoints, auth, authenticate);
     const accountFlows = installAccounts(endpoints, auth);
     const oauth = await installOAuth(endpoints, auth);
@@ -151,23 +162,35 @@ export async function buildApp(options: AppOptions): Promise<App> {
       if (oauth.signInUrl !== undefined) signInUrl = oauth.signInUrl;
     }
 
-    // 7. The SSO API and its webhook deliverer.
+    // 7. The signed identity (issue 17): keys shared through the store (sealed by the accounts key), re-read by the
+    //    refresher, published at /.gatehouse/jwks.json; the signer caches assertions per (session, audience). A
+    //    first read that fails does not stop the start: routes that need the assertion answer 503 until one works.
+    const ring = signingKeys = new SigningKeyRing({ keys: store.signingKeys, box: selfService.box, config: config.signed_identity, logger });
+    const refresher = createSigningKeyRefresher({ ring, intervalMs: config.signed_identity.keys.refresh_interval, logger, metrics });
+    await refresher.refresh();
+    actors.push(refresher);
+    endpoints.add('GET', JWKS_PATH, jwksEndpoint(ring, config.signed_identity.keys.jwks_max_age));
+    signer = new AssertionSigner({ activeKey: () => ring.active(), issuer: config.server.public_url, onSigned: () => metrics.assertionsSigned.inc() });
+
+    // 8. The SSO API and its webhook deliverer.
     const admin = new AccountAdmin(store, sessions, audit);
     const api = installApi(endpoints, { config, store, logger, metrics, events, audit, accounts: admin, sessions, csrf: auth.csrf, authenticate });
     actors.push(api.deliverer);
     accounts = { store, sessions, admin, selfService: accountFlows };
   }
 
-  // 8. The pipeline's stages for every transport, then the instance: listeners, route table, start and stop order.
+  // 9. The pipeline's stages for every transport, then the instance: listeners, route table, start and stop order.
   const instance = createInstance({
     config, logger, metrics, endpoints, actors, checks, details,
     ...(options.configPath === undefined ? {} : { configPath: options.configPath }),
     ...(options.configSha256 === undefined ? {} : { configSha256: options.configSha256 }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
-    stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate() },
+    stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate([identityHeadersMutator(), signedAssertionMutator(signer)]), signInUrl },
   });
+  running = () => instance.current().config;
   return Object.assign(instance, {
     events, store: accounts?.store, sessions: accounts?.sessions, accounts: accounts?.admin, selfService: accounts?.selfService,
+    signingKeys,
   });
 }

@@ -95,7 +95,8 @@ export function gatehouse(options: GatehouseOptions = {}): SystemDefinition {
       const config = {
         server: { listen: '127.0.0.1:0', public_url: 'http://127.0.0.1', drain_delay: '0s', grace_period: '2s', max_in_flight: options.maxInFlight ?? 4096 },
         admin: { listen: '127.0.0.1:0' },
-        logging: { level: 'info' },
+        // No access log, as nginx runs with `access_log off` (bench/systems/nginx.ts): both compare forwarding.
+        logging: { level: 'info', access_log: { enabled: false } },
         reload: { watch: false },
         upstreams: { app: { url: ctx.upstreamUrl } },
         routes: [{ name: 'app', match: { path: '/' }, policy: 'authenticated', upstream: 'app' }],
@@ -108,7 +109,7 @@ export function gatehouse(options: GatehouseOptions = {}): SystemDefinition {
       writeFileSync(configPath, stringify(config));
       const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
       const child = startChild('gatehouse', process.execPath, [...nodeArgs, BIN, 'serve', '--config', configPath]);
-      const m = await waitForLine(child, /^\{.*"gatehouse is listening".*\}$/, 20_000);
+      const m = await waitForLine(child, /^\{.*"gatehouse is listening[^"]*".*\}$/, 20_000);
       const line = JSON.parse(m[0]) as { ingress: { port: number }; admin: { port: number } };
       const origin = `http://127.0.0.1:${line.ingress.port}`;
       const metricsUrl = `http://127.0.0.1:${line.admin.port}/metrics`;

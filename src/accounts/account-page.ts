@@ -3,7 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
 import { sendJson } from '../http/respond.js';
 import { checkNewPassword } from '../auth/passwords/password-policy.js';
-import { clearCookie } from '../sessions/cookie.js';
+import { clearSessionCookie } from '../sessions/cookie.js';
 import { field, type FieldView } from '../pages/page-renderer.js';
 import { readCheckedBody, textField } from './account-request.js';
 import { accountContext, ACCOUNT_NOTICES, backToAccount, type AccountContext } from './account-session.js';
@@ -116,10 +116,12 @@ export function passwordChangeEndpoint(deps: AccountsDeps) {
     else if (confirm !== next) problems.confirm = 'The two new passwords are not the same.';
     if (problems.current === undefined) {
       deps.hasher.rejectIfFull();
-      const verdict = await deps.throttle.check(user.email, ctx.clientIp);
+      // The session proves the device: a signed-in owner is judged by its own failures, not slowed by strangers'.
+      const attempt = { email: user.email, ip: ctx.clientIp, device: `session:${account.session.sessionId}` };
+      const verdict = await deps.throttle.check(attempt);
       if (!verdict.allowed) throw new GatehouseError('GATE_ERR_TOO_MANY_ATTEMPTS', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
       if (!await deps.hasher.verify(user.passwordHash, current)) {
-        await deps.throttle.recordFailure(user.email, ctx.clientIp);
+        await deps.throttle.recordFailure(attempt);
         deps.audit.record({ actor: user.id, org: null, action: 'user.password_change_failed', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { reason: 'bad_password' } });
         problems.current = 'That is not your current password.';
       }
@@ -167,7 +169,7 @@ export function revokeSessionsEndpoint(deps: AccountsDeps) {
       return;
     }
     if (scope === 'all') {
-      res.writeHead(303, { location: '/.gatehouse/login', 'set-cookie': clearCookie(deps.cookieName, deps.cookie), 'cache-control': 'no-store', 'content-length': 0 });
+      res.writeHead(303, { location: '/.gatehouse/login', 'set-cookie': clearSessionCookie(deps.cookieName, deps.cookie), 'cache-control': 'no-store', 'content-length': 0 });
       res.end();
       return;
     }

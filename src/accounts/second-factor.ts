@@ -1,3 +1,4 @@
+import { mergeSetCookie } from '../http/respond.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
@@ -72,7 +73,7 @@ export async function beginSecondFactor(deps: AuthDeps, _req: IncomingMessage, r
     }, { 'set-cookie': cookie });
     return true;
   }
-  const safe = safeRedirectTarget(rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  const safe = safeRedirectTarget(rd, deps.config.server.public_url, deps.redirectHosts());
   res.writeHead(303, { location: `/.gatehouse/mfa?rd=${encodeURIComponent(safe)}`, 'set-cookie': cookie, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
   return true;
@@ -109,7 +110,7 @@ export function mfaPageEndpoint(deps: AccountsDeps) {
     const subject = await mfaSubject(deps, req);
     const rd = ctx.query.get('rd');
     if (subject === undefined) {
-      res.writeHead(302, { location: `/.gatehouse/login?rd=${encodeURIComponent(safeRedirectTarget(rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts))}`, 'cache-control': 'no-store', 'content-length': 0 });
+      res.writeHead(302, { location: `/.gatehouse/login?rd=${encodeURIComponent(safeRedirectTarget(rd, deps.config.server.public_url, deps.redirectHosts()))}`, 'cache-control': 'no-store', 'content-length': 0 });
       res.end();
       return;
     }
@@ -120,7 +121,7 @@ export function mfaPageEndpoint(deps: AccountsDeps) {
 async function renderMfaPage(deps: AccountsDeps, req: IncomingMessage, res: ServerResponse, subject: MfaSubject, rdRaw: string | null,
   errors: { code?: string; recovery_code?: string; alert?: string }, status = 200): Promise<void> {
   const factors = await factorsOf(deps, subject.userId);
-  const rd = safeRedirectTarget(rdRaw ?? (subject.kind === 'login' ? subject.pending.rd : null), deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  const rd = safeRedirectTarget(rdRaw ?? (subject.kind === 'login' ? subject.pending.rd : null), deps.config.server.public_url, deps.redirectHosts());
   const { token, setCookie } = deps.csrf.issue(req);
   const passkey = factors.passkeys > 0 && deps.config.accounts.mfa.webauthn.enabled;
   deps.pages.send(res, 'second-factor', {
@@ -234,22 +235,5 @@ export async function completeSecondFactor(deps: AccountsDeps, req: IncomingMess
     how = { method: 'step_up', provider: 'local' };
   }
   const amr = [...new Set([...base, ...proven, 'mfa'])];
-  await startSession(deps, req, withCookieMerge(res), ctx, user, body, rd, how.method, how.provider, 200, amr);
-}
-
-/**
- * startSession writes its own Set-Cookie with writeHead; keep one set earlier with setHeader (the cleared
- * second-factor cookie) by merging the two lists.
- */
-function withCookieMerge(res: ServerResponse): ServerResponse {
-  const earlier = res.getHeader('set-cookie');
-  if (earlier === undefined) return res;
-  res.removeHeader('set-cookie');
-  const original = res.writeHead.bind(res) as (status: number, headers?: Record<string, unknown>) => ServerResponse;
-  (res as unknown as { writeHead: typeof original }).writeHead = (status, headers = {}) => {
-    const own = headers['set-cookie'];
-    const list = [...(Array.isArray(earlier) ? earlier : [String(earlier)]), ...(own === undefined ? [] : Array.isArray(own) ? own : [String(own)])];
-    return original(status, { ...headers, 'set-cookie': list });
-  };
-  return res;
+  await startSession(deps, req, mergeSetCookie(res), ctx, user, body, rd, how.method, how.provider, 200, amr);
 }

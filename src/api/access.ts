@@ -1,7 +1,7 @@
 import type { Membership, MemberRole, Organization } from '../store/store.js';
 import type { ApiCall } from './context.js';
 import { ApiNotFoundError, forbidden } from './errors.js';
-import { ID } from './validate.js';
+import { ID } from './schemas.js';
 
 /**
  * Who may do what to an organization (issue 6). Visibility first: a caller who is neither a member nor a platform

@@ -8,8 +8,8 @@ import type { Logger } from '../log/logger.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
 import type { Store, User } from '../store/store.js';
 import type { WebhooksConfig } from '../actors/config-schema.js';
+import type { z } from 'zod';
 import type { HttpMethod } from './router.js';
-import type { JsonObject } from './validate.js';
 
 /** What every API handler shares, built once by installApi. */
 export interface ApiDeps {
@@ -34,18 +34,23 @@ export interface Caller {
   readonly platformOwner: boolean;
 }
 
-/** One API request as a handler sees it. */
-export interface ApiCall {
+/** One API request as a handler sees it; `Q` and `B` are what its endpoint's query and body schemas parse to. */
+export interface ApiCall<Q = unknown, B = unknown> {
   readonly deps: ApiDeps;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly ctx: EndpointContext;
   readonly params: Readonly<Record<string, string>>;
-  readonly query: URLSearchParams;
+  /** The query string, already parsed against the endpoint's `query` schema (400 before the handler runs). */
+  readonly query: Q;
   /** Present on every route but the public ones (the dispatcher answers 401 first). */
   readonly caller: Caller;
-  /** Reads the JSON body (empty means `{}`), refusing keys not in `allowed`. Call it after the authorization checks. */
-  body(allowed: readonly string[]): Promise<JsonObject>;
+  /**
+   * Reads the JSON body (empty means `{}`) and parses it against the endpoint's `body` schema. Called by the
+   * handler after its visibility and authorization checks, so a caller who may not see a thing learns nothing
+   * from a 400 about it.
+   */
+  body(): Promise<B>;
   /** Records an audit event by the caller. */
   audit(action: string, event: { org?: string | null; target?: string | null; data?: unknown }): void;
 }
@@ -57,13 +62,43 @@ export interface ApiResult {
   headers?: Record<string, string>;
 }
 
-/** One API endpoint: where, who may call it at all, and what it does. */
-export interface ApiEndpoint {
+/** Error statuses an endpoint may answer besides those every endpoint of its kind can (see api/openapi.ts). */
+export type ErrorStatus = 403 | 404 | 409;
+
+/** A successful answer as documented: its description and, unless it has no body, its schema. */
+export interface SuccessResponse {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+}
+
+/**
+ * One API endpoint: where, who may call it at all, what it takes and answers, and what it does. The schemas are
+ * the single description of its input and output: the dispatcher parses with them and the OpenAPI document is
+ * generated from them.
+ */
+export interface ApiEndpoint<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
   readonly method: HttpMethod;
   readonly pattern: string;
   /** `public` needs no session; `signed_in` answers 401 without one (finer checks are the handler's). */
   readonly auth: 'public' | 'signed_in';
-  readonly run: (call: ApiCall) => Promise<ApiResult>;
+  readonly operationId: string;
+  readonly summary: string;
+  /** Descriptions of the path parameters (`:org` -> `org`). */
+  readonly params?: Readonly<Record<string, string>>;
+  /** The query string (default: none accepted). */
+  readonly query?: Q;
+  /** The JSON body of a write (default: none, or `{}`). */
+  readonly body?: B;
+  readonly responses: Readonly<Record<number, SuccessResponse>>;
+  /** Statuses that come from the handler's own checks: 403 (role), 404 (path ids), 409 (state). */
+  readonly errors?: readonly ErrorStatus[];
+  // A method, not a property: handlers take their own schemas' types, and the router holds them all as one type.
+  run(call: ApiCall<z.output<Q>, z.output<B>>): Promise<ApiResult>;
+}
+
+/** Declares an endpoint, inferring its handler's input types from its schemas. */
+export function endpoint<Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType>(e: ApiEndpoint<Q, B>): ApiEndpoint {
+  return e as unknown as ApiEndpoint;
 }
 
 /** The platform role that approves organizations and administers users. */

@@ -4,6 +4,7 @@ import { createWebhookDeliverer, type WebhookDeliverer } from '../actors/webhook
 import type { AccountAdmin } from '../auth/account-admin.js';
 import type { CsrfGuard } from '../auth/csrf.js';
 import { readBody } from '../http/request-body.js';
+import { refuseControlCharactersInJson } from '../http/input-guard.js';
 import type { GatehouseConfig } from '../config/index.js';
 import { GatehouseError } from '../errors/index.js';
 import type { DomainEventBus } from '../events/domain-events.js';
@@ -17,17 +18,18 @@ import { sessionCookieOptions } from '../sessions/cookie.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Store } from '../store/store.js';
 import { auditEndpoints } from './audit.js';
-import { PLATFORM_OWNER, type ApiCall, type ApiDeps, type ApiEndpoint, type Caller } from './context.js';
+import { PLATFORM_OWNER, endpoint, type ApiCall, type ApiDeps, type ApiEndpoint, type Caller } from './context.js';
 import { deliveryEndpoints } from './deliveries.js';
 import { ApiValidationError } from './errors.js';
 import { queueLoginWebhooks } from './login-webhooks.js';
 import { meSessionEndpoints } from './me-sessions.js';
 import { memberEndpoints } from './members.js';
-import { OPENAPI_DOCUMENT } from './openapi.js';
+import { openApiDocument } from './openapi.js';
 import { orgEndpoints } from './orgs.js';
 import { ApiRouter } from './router.js';
 import { userEndpoints } from './users.js';
-import type { JsonObject } from './validate.js';
+import { NoBody, NoQuery, OpenApiDocument } from './schemas.js';
+import { parseBody, parseQuery, type JsonObject } from './validate.js';
 import { webhookEndpoints } from './webhooks.js';
 
 export const API_PREFIX = '/.gatehouse/api/v1';
@@ -35,15 +37,29 @@ export const API_PREFIX = '/.gatehouse/api/v1';
 const API_BODY_LIMIT = 64 * 1024;
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
-/** Every endpoint of the API, in one router (the OpenAPI test and the authorization matrix read it). */
+/**
+ * Every endpoint of the API, in one router (the OpenAPI test and the authorization matrix read it), and the
+ * OpenAPI document generated from those same endpoints, served by the first of them.
+ */
 export function buildApiRouter(): ApiRouter<ApiEndpoint> {
   const router = new ApiRouter<ApiEndpoint>();
-  const openapi: ApiEndpoint = { method: 'GET', pattern: '/openapi.json', auth: 'public', run: async () => ({ status: 200, body: OPENAPI_DOCUMENT }) };
-  for (const e of [openapi, ...orgEndpoints(), ...memberEndpoints(), ...webhookEndpoints(), ...deliveryEndpoints(),
-    ...auditEndpoints(), ...userEndpoints(), ...meSessionEndpoints()]) {
-    router.add({ method: e.method, pattern: e.pattern, handler: e });
-  }
+  let document: Record<string, unknown> | undefined;
+  const openapi = endpoint({
+    method: 'GET', pattern: '/openapi.json', auth: 'public', operationId: 'getOpenApi', summary: 'This document.',
+    responses: { 200: { description: 'The OpenAPI 3.1 document', schema: OpenApiDocument } },
+    run: async () => ({ status: 200, body: document }),
+  });
+  const endpoints = [openapi, ...orgEndpoints(), ...memberEndpoints(), ...webhookEndpoints(), ...deliveryEndpoints(),
+    ...auditEndpoints(), ...userEndpoints(), ...meSessionEndpoints()];
+  for (const e of endpoints) router.add({ method: e.method, pattern: e.pattern, handler: e });
+  // Built once, at start-up: a schema the generator cannot describe fails the start, not a request.
+  document = openApiDocument(endpoints);
   return router;
+}
+
+/** The OpenAPI document of the API (the same value GET /openapi.json answers with). */
+export function apiDocument(): Record<string, unknown> {
+  return openApiDocument(buildApiRouter().routes().map((r) => r.handler));
 }
 
 /** What the SSO API is built from (by the composition root). */
@@ -105,15 +121,14 @@ export function installApi(endpoints: EndpointRouter, options: ApiOptions): ApiR
       }
     }
     if (WRITE_METHODS.has(method)) checkWriteRequest(req);
+    const query = parseQuery(endpoint.query ?? NoQuery, ctx.query);
     let bodyRead = false;
     const call: ApiCall = {
-      deps, req, res, ctx, params: found.params, query: ctx.query, caller: caller!,
-      async body(allowed) {
+      deps, req, res, ctx, params: found.params, query, caller: caller!,
+      async body() {
         if (bodyRead) throw new TypeError('body read twice');
         bodyRead = true;
-        const value = await readJsonObject(req, bodyLimit);
-        for (const key of Object.keys(value)) if (!allowed.includes(key)) throw new ApiValidationError(key, 'unknown field');
-        return value;
+        return parseBody(endpoint.body ?? NoBody, await readJsonObject(req, bodyLimit));
       },
       audit(action, event) {
         audit.record({
@@ -157,7 +172,7 @@ export function installApi(endpoints: EndpointRouter, options: ApiOptions): ApiR
   return { deliverer, router };
 }
 
-/** Reads a JSON object body: empty is `{}`, over the limit is 413, anything but an object is 400 naming `body`. */
+/** Reads a JSON object body: empty is `{}`, over the limit is 413, anything but an object is 400 naming `body`, a control character 400 naming its field. */
 async function readJsonObject(req: IncomingMessage, limit: number): Promise<JsonObject> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) return {};
@@ -168,5 +183,6 @@ async function readJsonObject(req: IncomingMessage, limit: number): Promise<Json
     throw new ApiValidationError('body', 'malformed JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ApiValidationError('body', 'expected a JSON object');
+  refuseControlCharactersInJson(value);
   return value as JsonObject;
 }

@@ -1,42 +1,53 @@
 import { ConflictError } from '../errors/index.js';
-import type { MemberRole, Membership, Organization, User } from '../store/store.js';
+import type { z } from 'zod';
+import type { Membership, Organization, User } from '../store/store.js';
 import { orgFor } from './access.js';
-import type { ApiCall, ApiEndpoint, ApiResult } from './context.js';
-import { ApiNotFoundError, ApiValidationError, StateConflictError, forbidden } from './errors.js';
+import { endpoint, type ApiCall, type ApiEndpoint, type ApiResult } from './context.js';
+import { ApiNotFoundError, StateConflictError, forbidden } from './errors.js';
 import { commitChange } from './commit-change.js';
 import { addMemberTx, changeMemberRoleTx, removeMemberTx } from './write-ops.js';
-import { ID, pageQuery, strictQuery, stringField } from './validate.js';
+import { AddMemberBody, ChangeRoleBody, ID, Member, MemberPage, PageQuery } from './schemas.js';
 import { memberView } from './views.js';
 
-const ROLES: readonly MemberRole[] = ['owner', 'admin', 'member'];
+const PARAMS = { org: 'Organization id.', user: 'User id of the member.' };
 
 /** GET|POST /orgs/:org/members, PATCH|DELETE /orgs/:org/members/:user. */
 export function memberEndpoints(): ApiEndpoint[] {
   return [
-    { method: 'GET', pattern: '/orgs/:org/members', auth: 'signed_in', run: listMembers },
-    { method: 'POST', pattern: '/orgs/:org/members', auth: 'signed_in', run: addMember },
-    { method: 'PATCH', pattern: '/orgs/:org/members/:user', auth: 'signed_in', run: changeRole },
-    { method: 'DELETE', pattern: '/orgs/:org/members/:user', auth: 'signed_in', run: removeMember },
+    endpoint({
+      method: 'GET', pattern: '/orgs/:org/members', auth: 'signed_in', operationId: 'listMembers', params: PARAMS,
+      summary: 'Members (any member of an approved org; platform owners).', query: PageQuery,
+      responses: { 200: { description: 'A page', schema: MemberPage } }, errors: [403, 404], run: listMembers,
+    }),
+    endpoint({
+      method: 'POST', pattern: '/orgs/:org/members', auth: 'signed_in', operationId: 'addMember', params: PARAMS,
+      summary: 'Add a member (owner or admin; only owners add owners).', body: AddMemberBody,
+      responses: { 201: { description: 'Added', schema: Member } }, errors: [403, 404, 409], run: addMember,
+    }),
+    endpoint({
+      method: 'PATCH', pattern: '/orgs/:org/members/:user', auth: 'signed_in', operationId: 'changeMemberRole', params: PARAMS,
+      summary: 'Change a role (owner or admin; only owners touch owners; the last owner stays).', body: ChangeRoleBody,
+      responses: { 200: { description: 'Changed', schema: Member } }, errors: [403, 404, 409], run: changeRole,
+    }),
+    endpoint({
+      method: 'DELETE', pattern: '/orgs/:org/members/:user', auth: 'signed_in', operationId: 'removeMember', params: PARAMS,
+      summary: 'Remove a member (owner or admin), or leave (yourself). The last owner cannot leave.',
+      responses: { 204: { description: 'Removed' } }, errors: [403, 404, 409], run: removeMember,
+    }),
   ];
 }
 
-async function listMembers(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, ['limit', 'cursor']);
+async function listMembers(call: ApiCall<z.output<typeof PageQuery>>): Promise<ApiResult> {
   const { org } = await orgFor(call, 'read_members');
-  const page = await call.deps.store.memberships.listForOrg(org.id, pageQuery(call.query));
+  const page = await call.deps.store.memberships.listForOrg(org.id, call.query);
   const users = await Promise.all(page.items.map((m) => call.deps.store.users.get(m.userId)));
   return { status: 200, body: { items: page.items.map((m, i) => memberView(m, users[i] ?? null)), next_cursor: page.nextCursor } };
 }
 
 /** Owners and admins add members; only an owner may add an owner. The user is named by `user_id` or `email`. */
-async function addMember(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
+async function addMember(call: ApiCall<unknown, z.output<typeof AddMemberBody>>): Promise<ApiResult> {
   const { org, membership } = await orgFor(call, 'manage');
-  const body = await call.body(['user_id', 'email', 'role']);
-  const role = stringField(body, 'role', { required: true, oneOf: ROLES }) as MemberRole;
-  const userId = stringField(body, 'user_id', { max: 128 });
-  const email = stringField(body, 'email', { max: 320 });
-  if ((userId === undefined) === (email === undefined)) throw new ApiValidationError(userId === undefined ? 'user_id' : 'email', 'give exactly one of user_id and email');
+  const { role, user_id: userId, email } = await call.body();
   if (role === 'owner' && membership!.role !== 'owner') throw forbidden('only an owner may add an owner');
   const { store } = call.deps;
   const user = userId !== undefined ? (ID.test(userId) ? await store.users.get(userId) : null) : await store.users.getByEmail(email!);
@@ -59,12 +70,10 @@ async function target(call: ApiCall, org: Organization): Promise<{ member: Membe
   return { member, user: await call.deps.store.users.get(id) };
 }
 
-async function changeRole(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
+async function changeRole(call: ApiCall<unknown, z.output<typeof ChangeRoleBody>>): Promise<ApiResult> {
   const { org, membership } = await orgFor(call, 'manage');
   const { member, user } = await target(call, org);
-  const body = await call.body(['role']);
-  const role = stringField(body, 'role', { required: true, oneOf: ROLES }) as MemberRole;
+  const { role } = await call.body();
   if ((member.role === 'owner' || role === 'owner') && membership!.role !== 'owner') {
     throw forbidden('only an owner may make or unmake an owner');
   }
@@ -76,13 +85,12 @@ async function changeRole(call: ApiCall): Promise<ApiResult> {
 
 /** Owners and admins remove members (only an owner removes an owner); any member may leave. */
 async function removeMember(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
   const self = call.params.user === call.caller.user.id;
   // Leaving needs only membership (of an org in any status); removing someone else needs the manage right.
   const { org, membership } = await orgFor(call, self ? 'read' : 'manage');
   if (self && !membership) throw new ApiNotFoundError('member');
   const { member, user } = await target(call, org);
-  await call.body([]);
+  await call.body();
   if (!self && member.role === 'owner' && membership!.role !== 'owner') throw forbidden('only an owner may remove an owner');
   await commitChange(call, removeMemberTx, { org, member, email: user?.email ?? null, self });
   return { status: 204 };

@@ -1,42 +1,52 @@
+import type { z } from 'zod';
 import { ConflictError } from '../errors/index.js';
-import type { Organization, OrgStatus } from '../store/store.js';
+import type { MemberRole, Organization, OrgStatus } from '../store/store.js';
 import { orgFor } from './access.js';
-import type { ApiCall, ApiEndpoint, ApiResult } from './context.js';
-import { ApiValidationError, StateConflictError } from './errors.js';
+import { endpoint, type ApiCall, type ApiEndpoint, type ApiResult } from './context.js';
+import { StateConflictError } from './errors.js';
 import { commitChange } from './commit-change.js';
 import type { WebhookEvent } from './events.js';
 import { createOrgTx, decideOrgTx } from './write-ops.js';
-import { pageQuery, SLUG, strictQuery, stringField, stringQuery } from './validate.js';
+import { CreateOrgBody, Organization as OrganizationAnswer, OrganizationPage, OrgListQuery } from './schemas.js';
 import { orgView, pageView } from './views.js';
-
-const STATUSES: readonly OrgStatus[] = ['pending', 'approved', 'rejected', 'suspended'];
 
 /** A platform owner's decisions: which statuses each may start from, and what it leads to. */
 const DECISIONS = {
-  approve: { from: ['pending', 'suspended', 'rejected'], to: 'approved', event: 'org.approved' },
-  reject: { from: ['pending'], to: 'rejected', event: 'org.rejected' },
-  suspend: { from: ['approved'], to: 'suspended', event: 'org.suspended' },
-} as const satisfies Record<string, { from: readonly OrgStatus[]; to: OrgStatus; event: WebhookEvent }>;
+  approve: { from: ['pending', 'suspended', 'rejected'], to: 'approved', event: 'org.approved', operationId: 'approveOrg', summary: 'Approve (platform owner; from pending, rejected or suspended).' },
+  reject: { from: ['pending'], to: 'rejected', event: 'org.rejected', operationId: 'rejectOrg', summary: 'Reject (platform owner; from pending).' },
+  suspend: { from: ['approved'], to: 'suspended', event: 'org.suspended', operationId: 'suspendOrg', summary: 'Suspend (platform owner; from approved).' },
+} as const satisfies Record<string, { from: readonly OrgStatus[]; to: OrgStatus; event: WebhookEvent; operationId: string; summary: string }>;
+
+const ORG = { org: 'Organization id.' };
 
 /** POST /orgs, GET /orgs, GET /orgs/:org, POST /orgs/:org/approve|reject|suspend. */
 export function orgEndpoints(): ApiEndpoint[] {
   return [
-    { method: 'POST', pattern: '/orgs', auth: 'signed_in', run: createOrg },
-    { method: 'GET', pattern: '/orgs', auth: 'signed_in', run: listOrgs },
-    { method: 'GET', pattern: '/orgs/:org', auth: 'signed_in', run: getOrg },
-    ...(Object.keys(DECISIONS) as (keyof typeof DECISIONS)[]).map((verb): ApiEndpoint => ({
-      method: 'POST', pattern: `/orgs/:org/${verb}`, auth: 'signed_in', run: (call) => decide(call, verb),
+    endpoint({
+      method: 'POST', pattern: '/orgs', auth: 'signed_in', operationId: 'createOrg',
+      summary: 'Ask for a new organization (pending, with the caller as owner).', body: CreateOrgBody,
+      responses: { 201: { description: 'Created', schema: OrganizationAnswer } }, errors: [409], run: createOrg,
+    }),
+    endpoint({
+      method: 'GET', pattern: '/orgs', auth: 'signed_in', operationId: 'listOrgs',
+      summary: 'Organizations the caller belongs to (all, for a platform owner).', query: OrgListQuery,
+      responses: { 200: { description: 'A page', schema: OrganizationPage } }, run: listOrgs,
+    }),
+    endpoint({
+      method: 'GET', pattern: '/orgs/:org', auth: 'signed_in', operationId: 'getOrg', summary: 'One organization.', params: ORG,
+      responses: { 200: { description: 'The organization', schema: OrganizationAnswer } }, errors: [404], run: getOrg,
+    }),
+    ...(Object.keys(DECISIONS) as (keyof typeof DECISIONS)[]).map((verb) => endpoint({
+      method: 'POST', pattern: `/orgs/:org/${verb}`, auth: 'signed_in', operationId: DECISIONS[verb].operationId,
+      summary: DECISIONS[verb].summary, params: ORG, responses: { 200: { description: 'Decided', schema: OrganizationAnswer } },
+      errors: [403, 404, 409], run: (call) => decide(call, verb),
     })),
   ];
 }
 
 /** Any signed-in user asks for an organization: pending, with the asker as its owner (one transaction). */
-async function createOrg(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
-  const body = await call.body(['slug', 'name']);
-  const slug = stringField(body, 'slug', { required: true, max: 63, pattern: SLUG, patternHint: 'expected 1-63 lower-case letters, digits or "-", not starting or ending with "-"' });
-  const name = stringField(body, 'name', { required: true, min: 1, max: 200 }).trim();
-  if (name === '') throw new ApiValidationError('name', 'must not be blank');
+async function createOrg(call: ApiCall<unknown, z.output<typeof CreateOrgBody>>): Promise<ApiResult> {
+  const { slug, name } = await call.body();
   const userId = call.caller.user.id;
   let org: Organization;
   try {
@@ -50,14 +60,12 @@ async function createOrg(call: ApiCall): Promise<ApiResult> {
 }
 
 /** Platform owners see every organization; others those they belong to (any status, so they see pending ones). */
-async function listOrgs(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, ['status', 'limit', 'cursor']);
-  const page = pageQuery(call.query);
-  const status = stringQuery(call.query, 'status', { oneOf: STATUSES }) as OrgStatus | undefined;
+async function listOrgs(call: ApiCall<z.output<typeof OrgListQuery>>): Promise<ApiResult> {
+  const { status, ...page } = call.query;
   const { store } = call.deps;
   if (call.caller.platformOwner) {
     const orgs = await store.orgs.list({ ...page, ...(status ? { status } : {}) });
-    const mine = new Map<string, string>();
+    const mine = new Map<string, MemberRole>();
     await Promise.all(orgs.items.map(async (o) => {
       const m = await store.memberships.get(o.id, call.caller.user.id);
       if (m) mine.set(o.id, m.role);
@@ -72,18 +80,16 @@ async function listOrgs(call: ApiCall): Promise<ApiResult> {
 }
 
 async function getOrg(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
   const { org, membership } = await orgFor(call, 'read');
   return { status: 200, body: orgView(org, membership?.role ?? null) };
 }
 
 /** Approve, reject or suspend; the status change and its webhook deliveries commit together (write-ops.ts). */
 async function decide(call: ApiCall, verb: keyof typeof DECISIONS): Promise<ApiResult> {
-  strictQuery(call.query, []);
   const { org } = await orgFor(call, 'decide');
-  await call.body([]);
+  await call.body();
   const rule = DECISIONS[verb];
   const actor = call.caller.user.id;
-  const updated = await commitChange(call, decideOrgTx, { org, rule: { verb, ...rule }, actor });
+  const updated = await commitChange(call, decideOrgTx, { org, rule: { verb, from: rule.from, to: rule.to, event: rule.event }, actor });
   return { status: 200, body: orgView(updated.next) };
 }

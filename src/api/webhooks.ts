@@ -1,28 +1,49 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Organization, Webhook } from '../store/store.js';
 import { orgFor } from './access.js';
-import type { ApiCall, ApiEndpoint, ApiResult } from './context.js';
-import { ApiNotFoundError, ApiValidationError } from './errors.js';
-import { envelope, WEBHOOK_EVENTS } from './events.js';
+import type { z } from 'zod';
+import { endpoint, type ApiCall, type ApiEndpoint, type ApiResult } from './context.js';
+import { ApiNotFoundError } from './errors.js';
+import { envelope } from './events.js';
 import { checkWebhookUrl } from './webhook-url.js';
 import { createWebhookTx } from './write-ops.js';
-import { ID, booleanField, pageQuery, strictQuery, stringArrayField, stringField } from './validate.js';
+import { CreateWebhookBody, ID, PageQuery, TestQueued, UpdateWebhookBody, WebhookChanged, WebhookPage, WebhookWithSecret } from './schemas.js';
 import { pageView, webhookView } from './views.js';
 
-const EVENT_NAMES: readonly string[] = [...WEBHOOK_EVENTS, '*'];
+const ORG = { org: 'Organization id.' };
+const PARAMS = { ...ORG, webhook: 'Webhook id.' };
 
 /** GET|POST /orgs/:org/webhooks, PATCH|DELETE /orgs/:org/webhooks/:webhook, POST .../test. */
 export function webhookEndpoints(): ApiEndpoint[] {
   return [
-    { method: 'GET', pattern: '/orgs/:org/webhooks', auth: 'signed_in', run: listWebhooks },
-    { method: 'POST', pattern: '/orgs/:org/webhooks', auth: 'signed_in', run: createWebhook },
-    { method: 'PATCH', pattern: '/orgs/:org/webhooks/:webhook', auth: 'signed_in', run: updateWebhook },
-    { method: 'DELETE', pattern: '/orgs/:org/webhooks/:webhook', auth: 'signed_in', run: deleteWebhook },
-    { method: 'POST', pattern: '/orgs/:org/webhooks/:webhook/test', auth: 'signed_in', run: testWebhook },
+    endpoint({
+      method: 'GET', pattern: '/orgs/:org/webhooks', auth: 'signed_in', operationId: 'listWebhooks', params: ORG,
+      summary: 'Webhooks (owner or admin). Secrets are never listed.', query: PageQuery,
+      responses: { 200: { description: 'A page', schema: WebhookPage } }, errors: [403, 404], run: listWebhooks,
+    }),
+    endpoint({
+      method: 'POST', pattern: '/orgs/:org/webhooks', auth: 'signed_in', operationId: 'createWebhook', params: ORG,
+      summary: 'Register a webhook; the answer holds the signing secret, shown this once.', body: CreateWebhookBody,
+      responses: { 201: { description: 'Created', schema: WebhookWithSecret } }, errors: [403, 404, 409], run: createWebhook,
+    }),
+    endpoint({
+      method: 'PATCH', pattern: '/orgs/:org/webhooks/:webhook', auth: 'signed_in', operationId: 'updateWebhook', params: PARAMS,
+      summary: 'Change url, events, active; rotate_secret makes a new secret (shown once).', body: UpdateWebhookBody,
+      responses: { 200: { description: 'Changed', schema: WebhookChanged } }, errors: [403, 404], run: updateWebhook,
+    }),
+    endpoint({
+      method: 'DELETE', pattern: '/orgs/:org/webhooks/:webhook', auth: 'signed_in', operationId: 'deleteWebhook', params: PARAMS,
+      summary: 'Delete a webhook and its deliveries.', responses: { 204: { description: 'Deleted' } }, errors: [403, 404], run: deleteWebhook,
+    }),
+    endpoint({
+      method: 'POST', pattern: '/orgs/:org/webhooks/:webhook/test', auth: 'signed_in', operationId: 'testWebhook', params: PARAMS,
+      summary: 'Queue a webhook.test delivery.', responses: { 202: { description: 'Queued', schema: TestQueued } },
+      errors: [403, 404], run: testWebhook,
+    }),
   ];
 }
 
-/** A signing secret: 32 random bytes, base64url, with a prefix that makes it recognisable in a leak scan. */
+/** A signing secret: 32 random bytes, standard base64, with a prefix that makes it recognisable in a leak scan. */
 export function newWebhookSecret(): string {
   // Standard Webhooks secrets: "whsec_" + standard base64 of the key (strict decoders refuse base64url).
   return `whsec_${randomBytes(32).toString('base64')}`;
@@ -36,25 +57,16 @@ export async function webhookOf(call: ApiCall, org: Organization): Promise<Webho
   return webhook;
 }
 
-function eventsField(body: Record<string, unknown>, required: boolean): string[] | undefined {
-  return stringArrayField(body, 'events', { required, minItems: 1, maxItems: EVENT_NAMES.length, oneOf: EVENT_NAMES });
-}
-
-async function listWebhooks(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, ['limit', 'cursor']);
+async function listWebhooks(call: ApiCall<z.output<typeof PageQuery>>): Promise<ApiResult> {
   const { org } = await orgFor(call, 'manage');
-  const page = await call.deps.store.webhooks.listForOrg(org.id, pageQuery(call.query));
+  const page = await call.deps.store.webhooks.listForOrg(org.id, call.query);
   return { status: 200, body: pageView(page, (w) => webhookView(w)) };
 }
 
 /** Registers a webhook; the answer carries the secret, the only time it is shown. */
-async function createWebhook(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
+async function createWebhook(call: ApiCall<unknown, z.output<typeof CreateWebhookBody>>): Promise<ApiResult> {
   const { org } = await orgFor(call, 'manage');
-  const body = await call.body(['url', 'events', 'active']);
-  const rawUrl = stringField(body, 'url', { required: true, max: 2048 });
-  const events = eventsField(body, true)!;
-  const active = booleanField(body, 'active') ?? true;
+  const { url: rawUrl, events, active = true } = await call.body();
   const url = await checkWebhookUrl(rawUrl, call.deps.webhooks.allow_private_targets);
   const max = call.deps.webhooks.max_per_org;
   const secret = newWebhookSecret();
@@ -64,18 +76,10 @@ async function createWebhook(call: ApiCall): Promise<ApiResult> {
 }
 
 /** Changes url, events or active; `rotate_secret: true` makes a new secret, shown in this answer only. */
-async function updateWebhook(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
+async function updateWebhook(call: ApiCall<unknown, z.output<typeof UpdateWebhookBody>>): Promise<ApiResult> {
   const { org } = await orgFor(call, 'manage');
   const webhook = await webhookOf(call, org);
-  const body = await call.body(['url', 'events', 'active', 'rotate_secret']);
-  const rawUrl = stringField(body, 'url', { max: 2048 });
-  const events = eventsField(body, false);
-  const active = booleanField(body, 'active');
-  const rotate = booleanField(body, 'rotate_secret') ?? false;
-  if (rawUrl === undefined && events === undefined && active === undefined && !rotate) {
-    throw new ApiValidationError('body', 'expected at least one of url, events, active, rotate_secret');
-  }
+  const { url: rawUrl, events, active, rotate_secret: rotate = false } = await call.body();
   const url = rawUrl === undefined ? undefined : await checkWebhookUrl(rawUrl, call.deps.webhooks.allow_private_targets);
   const secret = rotate ? newWebhookSecret() : undefined;
   const updated = await call.deps.store.webhooks.update(webhook.id, {
@@ -90,10 +94,9 @@ async function updateWebhook(call: ApiCall): Promise<ApiResult> {
 }
 
 async function deleteWebhook(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
   const { org } = await orgFor(call, 'manage');
   const webhook = await webhookOf(call, org);
-  await call.body([]);
+  await call.body();
   await call.deps.store.webhooks.delete(webhook.id);
   call.audit('webhook.deleted', { org: org.id, target: webhook.id, data: { url: webhook.url } });
   return { status: 204 };
@@ -101,10 +104,9 @@ async function deleteWebhook(call: ApiCall): Promise<ApiResult> {
 
 /** Queues a `webhook.test` delivery to this webhook (whatever it subscribes to, and even when disabled). */
 async function testWebhook(call: ApiCall): Promise<ApiResult> {
-  strictQuery(call.query, []);
   const { org } = await orgFor(call, 'manage');
   const webhook = await webhookOf(call, org);
-  await call.body([]);
+  await call.body();
   const id = randomUUID();
   const now = new Date();
   await call.deps.store.deliveries.enqueue([{

@@ -6,7 +6,9 @@ import type { DomainEventBus } from '../events/domain-events.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { sessionCookieOptions, type CookieOptions } from '../sessions/cookie.js';
 import { CsrfGuard } from './csrf.js';
+import { redirectHostsOf } from './redirect-target.js';
 import { LoginThrottle } from './login-throttle.js';
+import { DeviceCookies } from './device-cookie.js';
 import { providerButtons } from './oauth/provider-registry.js';
 import type { PageRenderer } from '../pages/page-renderer.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -57,11 +59,15 @@ export interface AuthDeps {
   /** Logins and logouts are published here (audit and webhooks subscribe). */
   readonly events: DomainEventBus;
   readonly throttle: LoginThrottle;
+  /** Device cookies for the throttle (undefined when auth.throttle.device_cookies is off). */
+  readonly deviceCookies: DeviceCookies | undefined;
   readonly csrf: CsrfGuard;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly cookieName: string;
   readonly cookie: CookieOptions;
+  /** Hosts `rd` may name besides this site, from the running configuration (redirect-target.ts redirectHostsOf). */
+  redirectHosts(): readonly string[];
   /** Login buttons for OAuth providers (filled by auth/oauth once providers exist). */
   readonly providers: readonly { readonly id: string; readonly label: string }[];
   /** Gatehouse's own pages (templates, brand). */
@@ -71,12 +77,16 @@ export interface AuthDeps {
 }
 
 /** Builds what the auth endpoints share from the parts the composition root made. */
-export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessions' | 'hasher' | 'audit' | 'events' | 'metrics' | 'logger' | 'selfService'>): AuthDeps {
-  const { config } = parts;
+export function createAuthDeps(parts: Pick<AuthDeps, 'config' | 'store' | 'sessions' | 'hasher' | 'audit' | 'events' | 'metrics' | 'logger' | 'selfService'>
+  & { readonly running?: () => GatehouseConfig }): AuthDeps {
+  const { config, running, ...rest } = parts;
   const cookie = sessionCookieOptions(config.sessions);
   return {
-    ...parts, cookieName: config.sessions.cookie.name, cookie, pages: parts.selfService.pages,
-    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle),
+    ...rest, config, redirectHosts: () => redirectHostsOf(running?.() ?? config), cookieName: config.sessions.cookie.name, cookie, pages: parts.selfService.pages,
+    throttle: new LoginThrottle(parts.store.loginAttempts, config.auth.throttle, { metrics: parts.metrics, logger: parts.logger }),
+    deviceCookies: config.auth.throttle.device_cookies
+      ? new DeviceCookies(parts.store.settings, { secure: cookie.secure, lifetimeMs: config.auth.throttle.device_cookie_lifetime })
+      : undefined,
     csrf: new CsrfGuard({ secure: cookie.secure, publicUrl: config.server.public_url }),
     providers: providerButtons(config.auth.providers),
   };

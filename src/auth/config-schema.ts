@@ -35,12 +35,26 @@ export const authSchema = z.strictObject({
      */
     nice: z.number().int().min(0).max(19).default(19),
   }).prefault({}),
+  /** Brute-force throttling (auth/login-throttle.ts; README "Security: logins"): per IP, then a paced account, never a lock. */
   throttle: z.strictObject({
-    /** Failed logins per account (email, case-folded) per window before 429. */
+    /** Failed logins per account (canonical email) per window before further attempts are paced (not refused). */
     max_failures_per_account: z.number().int().positive().default(10),
-    /** Failed logins per client IP per window before 429. */
+    /** Failed logins per client IP per window before 429 until the window ends. */
     max_failures_per_ip: z.number().int().positive().default(50),
     window: durationMs.default(15 * 60_000),
+    /** Past the account's limit: the pause between attempts, doubling with each failure... */
+    account_delay: durationMs.default(1_000),
+    /** ...up to this. */
+    account_delay_max: durationMs.default(60_000),
+    /**
+     * A browser that signed in to the account before gets a device cookie (OWASP "device cookies") and is not
+     * paced by strangers' failures; false turns device cookies off.
+     */
+    device_cookies: z.boolean().default(true),
+    /** How long a device cookie is good for. */
+    device_cookie_lifetime: durationMs.default(180 * 24 * 3_600_000),
+    /** Failures from one trusted device per window before it is paced like any other browser. */
+    max_failures_per_device: z.number().int().positive().default(10),
   }).prefault({}),
   /** Hosts (exact, or "*.example.com") that `rd` may send the browser to after login or logout, besides this site. */
   allowed_redirect_hosts: z.array(z.string().min(1)).default([]),

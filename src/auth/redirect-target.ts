@@ -1,6 +1,25 @@
+import type { GatehouseConfig } from '../config/index.js';
+
+const HOSTS = new WeakMap<GatehouseConfig, readonly string[]>();
+
+/**
+ * The hosts `rd` may name besides this site: `auth.allowed_redirect_hosts` and every host a route names
+ * (`match.host`, wildcards included), so a sign-in started by forward-auth for a protected host returns there. A
+ * route without a host matches any Host header but allows no redirect: only names written down count.
+ */
+export function redirectHostsOf(config: GatehouseConfig): readonly string[] {
+  let hosts = HOSTS.get(config);
+  if (hosts === undefined) {
+    const named = config.routes.map((r) => r.match.host).filter((h): h is string => h !== undefined);
+    hosts = Object.freeze([...new Set([...config.auth.allowed_redirect_hosts, ...named])]);
+    HOSTS.set(config, hosts);
+  }
+  return hosts;
+}
+
 /**
  * Where a browser may be sent after login or logout (`rd`). Only a path on this site, or an absolute URL on a host
- * listed in `auth.allowed_redirect_hosts`; anything else falls back to "/". The checks follow how browsers
+ * listed in `auth.allowed_redirect_hosts` or named by a route (redirectHostsOf); anything else falls back to "/". The checks follow how browsers
  * actually parse URLs (WHATWG URL): they strip tab/CR/LF and treat "\" like "/", so "/\evil.com" and "/\t/evil.com"
  * are protocol-relative to a browser even though they look like paths (the open-redirect classes in RFC 9700 §4.11).
  */

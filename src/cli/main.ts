@@ -7,6 +7,7 @@ import { demoCommand } from './demo.js';
 import { userCommand } from './user.js';
 import { hashPasswordCommand, migrateCommand } from './maintenance.js';
 import { templatesCommand } from './templates.js';
+import { keysCommand } from './keys.js';
 
 /** A command's handler: gets its own arguments, returns an exit code (undefined: keep running, e.g. serve). */
 type Command = (args: string[]) => Promise<number | undefined>;
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   'user': userCommand,
   'hash-password': hashPasswordCommand,
   'templates': templatesCommand,
+  'keys': keysCommand,
 };
 
 /** Entry point of the `gatehouse` command; the only place that decides exit codes. */

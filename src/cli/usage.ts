@@ -18,6 +18,10 @@ Commands:
                   mark a user's email address as confirmed
   user reset-mfa --email E
                   remove a user's second factors (authenticator app, passkeys, recovery codes)
+  keys rotate [--now]
+                  add the next key that signs identity assertions (published at once; signs after
+                  signed_identity.keys.jwks_max_age, or at once with --now)
+  keys list       print the signing keys kept in the store
   hash-password   read a password on standard input, print its Argon2id hash
   templates --out DIR
                   write the built-in page and mail templates, to customise (pages.templates_dir, mail.templates_dir)

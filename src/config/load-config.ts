@@ -44,11 +44,30 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
   const problems: (ConfigProblem & { rawPath?: (string | number)[] })[] = [];
   const interpolated = interpolateEnv(raw, env, problems);
   for (const p of problems) p.line ??= lineOf(doc, lines, p.rawPath ?? [], false);
-  const result = configSchema.safeParse(interpolated, { reportInput: true });
+  const result = configSchema.safeParse(environmentDefaults(interpolated, env), { reportInput: true });
   if (!result.success) problems.push(...result.error.issues.flatMap((issue) => describeIssue(issue, doc, lines)));
   for (const p of crossCheckConfig(interpolated)) problems.push({ path: formatPath(p.path), line: lineOf(doc, lines, p.path, false), message: p.message });
   if (problems.length > 0) throw new ConfigError(dedupe(problems).map(({ rawPath: _, ...p }) => p));
   return deepFreeze(result.data!);
+}
+
+/** The admin listener's address inside Kubernetes when the file names none (see `admin.listen` in schema.ts). */
+export const KUBERNETES_ADMIN_LISTEN = '0.0.0.0:4181';
+
+/**
+ * Defaults that depend on where Gatehouse runs. Only one: in a Kubernetes pod (the kubelet sets
+ * KUBERNETES_SERVICE_HOST in every container) the admin listener binds every interface unless the file says
+ * otherwise, so probes and scrapes that come to the pod IP reach it; everywhere else the schema's loopback applies.
+ */
+function environmentDefaults(config: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (!env.KUBERNETES_SERVICE_HOST || config === null || typeof config !== 'object' || Array.isArray(config)) return config;
+  const object = config as Record<string, unknown>;
+  const admin = object.admin;
+  if (admin === undefined || admin === null) return { ...object, admin: { listen: KUBERNETES_ADMIN_LISTEN } };
+  if (typeof admin === 'object' && !Array.isArray(admin) && (admin as Record<string, unknown>).listen === undefined) {
+    return { ...object, admin: { ...admin, listen: KUBERNETES_ADMIN_LISTEN } };
+  }
+  return config;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): ConfigProblem[] {

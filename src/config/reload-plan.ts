@@ -5,18 +5,19 @@ import { formatPath } from './interpolate.js';
  * The settings a reload applies to the running process, each read per request or per use from the current
  * runtime table (or applied by the reload itself): the route table with its policies, upstreams and their timeouts
  * and pool limits, the trusted proxies, the identity header prefix, the in-flight limit, the shutdown timings, and
- * the log level. Everything else is bound when the process starts (listeners, storage, sessions and their keys,
+ * the log level and access log. Everything else is bound when the process starts (listeners, storage, sessions and their keys,
  * auth providers, audit, webhooks, the watcher itself) and needs a restart.
  */
 export const LIVE_SETTINGS: readonly string[] = [
   'routes', 'routing', 'upstreams', 'server.trusted_proxies', 'server.identity_header_prefix', 'server.max_in_flight',
-  'server.drain_delay', 'server.grace_period', 'logging.level',
+  'server.drain_delay', 'server.grace_period', 'logging.level', 'logging.access_log', 'signed_identity.enabled',
+  'signed_identity.header', 'signed_identity.lifetime',
 ];
 
 /** The top-level sections (and `server.*` keys) that take effect only on restart, for documentation and messages. */
 export const RESTART_SETTINGS: readonly string[] = [
   'server.listen', 'server.public_url', 'server.max_body_bytes', 'admin', 'reload', 'storage', 'auth', 'sessions', 'audit', 'webhooks',
-  'mail', 'accounts', 'pages',
+  'mail', 'accounts', 'pages', 'signed_identity.algorithm', 'signed_identity.keys',
 ];
 
 /**

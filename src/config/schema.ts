@@ -7,6 +7,24 @@ import { auditSchema, webhooksSchema } from '../actors/config-schema.js';
 import { mailSchema } from '../mail/config-schema.js';
 import { accountsSchema } from '../accounts/config-schema.js';
 import { pagesSchema } from '../pages/config-schema.js';
+import { upgradeProtocolsSchema } from '../proxy/config-schema.js';
+import { routeSignedIdentitySchema, signedIdentitySchema } from '../signing/config-schema.js';
+
+/** The fields an access log line may carry (docs/operations.md, "Access log"). */
+export const ACCESS_LOG_FIELDS = [
+  'request_id', 'method', 'host', 'path', 'route', 'status', 'outcome', 'reason', 'duration_ms', 'upstream_ms',
+  'bytes_in', 'bytes_out', 'client_ip', 'user_id', 'user_agent', 'trace_id',
+] as const;
+
+/**
+ * Query parameters that carry credentials somewhere Gatehouse or a common upstream reads them: OAuth codes and
+ * state (RFC 6749 §4.1.2), tokens in links (password reset, email verification), API keys and signatures.
+ */
+export const REDACTED_QUERY_PARAMS = [
+  'code', 'state', 'token', 'access_token', 'id_token', 'refresh_token', 'client_secret', 'code_verifier', 'password',
+  'secret', 'key', 'api_key', 'apikey', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'ticket', 'session',
+  'session_state', 'jwt', 'assertion', 'auth',
+] as const;
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 
@@ -50,6 +68,14 @@ const routeSchema = z.strictObject({
   upstream: z.string().min(1, 'expected an upstream name').optional(),
   /** Let WebSocket upgrades through on this route (after the policy has passed). */
   websockets: z.boolean().default(false),
+  /** With `websockets: true`, protocols beyond websocket an Upgrade may ask for here (src/proxy/config-schema.ts); never h2c. */
+  upgrade_protocols: upgradeProtocolsSchema,
+  /** Add the signed identity assertion to requests this route forwards (absent: `signed_identity.enabled`). */
+  signed_identity: routeSignedIdentitySchema.optional(),
+}).superRefine((route, ctx) => {
+  if (route.upgrade_protocols.length > 0 && !route.websockets) {
+    ctx.addIssue({ code: 'custom', path: ['upgrade_protocols'], message: 'needs websockets: true (which lets upgrades through on this route)' });
+  }
 });
 
 const upstreamSchema = z.strictObject({
@@ -84,10 +110,25 @@ export const configSchema = z.strictObject({
     max_body_bytes: z.number().int().positive().default(1_048_576),
   }).prefault({}),
   admin: z.strictObject({
-    listen: listenAddress.default({ host: '0.0.0.0', port: 4181 }),
+    /**
+     * /metrics, /healthz, /readyz. Default: loopback (127.0.0.1:4181), so metrics and health are not offered to the
+     * network by accident; inside Kubernetes (KUBERNETES_SERVICE_HOST is set) 0.0.0.0:4181, because the kubelet's
+     * probes and Prometheus reach the pod's IP, not its loopback (parseConfigText fills that in).
+     */
+    listen: listenAddress.default({ host: '127.0.0.1', port: 4181 }),
   }).prefault({}),
   logging: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** One line per request at info level (src/pipeline/access-log.ts); applied live by a reload. */
+    access_log: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** The share of requests logged (0..1); answers of 500 and above are always logged. */
+      sample_ratio: z.number().min(0, 'expected a ratio from 0 to 1').max(1, 'expected a ratio from 0 to 1').default(1),
+      /** The fields each line carries, in this order. */
+      fields: z.array(z.enum(ACCESS_LOG_FIELDS)).min(1, 'expected at least one field').default([...ACCESS_LOG_FIELDS]),
+      /** Query parameters whose values are written as "[redacted]" (compared case-insensitively). */
+      redact_query: z.array(z.string().min(1)).default([...REDACTED_QUERY_PARAMS]),
+    }).prefault({}),
   }).prefault({}),
   /** Watch the config file's directory and reload when it changes (SIGHUP always reloads). */
   reload: z.strictObject({
@@ -113,6 +154,7 @@ export const configSchema = z.strictObject({
   mail: mailSchema,
   accounts: accountsSchema,
   pages: pagesSchema,
+  signed_identity: signedIdentitySchema,
 });
 
 export type GatehouseConfig = z.output<typeof configSchema>;

@@ -7,6 +7,7 @@
 export const ERROR_CATALOGUE = {
   GATE_ERR_CONFIG_INVALID: { reason: 'config_invalid', status: 500, expose: false, message: 'configuration is invalid' },
   GATE_ERR_BAD_REQUEST: { reason: 'bad_request', status: 400, expose: true, message: 'bad request' },
+  GATE_ERR_CONTROL_CHARACTER: { reason: 'invalid_request', status: 400, expose: true, message: 'control characters are not allowed' },
   GATE_ERR_BAD_PATH: { reason: 'bad_path', status: 400, expose: true, message: 'request path cannot be judged safely' },
   GATE_ERR_NOT_FOUND: { reason: 'not_found', status: 404, expose: true, message: 'not found' },
   GATE_ERR_UNAUTHENTICATED: { reason: 'unauthenticated', status: 401, expose: true, message: 'unauthenticated' },
@@ -18,6 +19,7 @@ export const ERROR_CATALOGUE = {
   GATE_ERR_AUDIT_QUEUE_FULL: { reason: 'overloaded', status: 503, expose: true, message: 'audit queue full; retry shortly' },
   GATE_ERR_INVALID_CREDENTIALS: { reason: 'invalid_credentials', status: 401, expose: true, message: 'wrong email or password' },
   GATE_ERR_TOO_MANY_ATTEMPTS: { reason: 'too_many_attempts', status: 429, expose: true, message: 'too many failed logins; try again later' },
+  GATE_ERR_THROTTLE_UNAVAILABLE: { reason: 'unavailable', status: 503, expose: true, message: 'login attempts cannot be counted right now; try again shortly' },
   GATE_ERR_REGISTRATION_CLOSED: { reason: 'registration_closed', status: 403, expose: true, message: 'registration is closed' },
   GATE_ERR_WEAK_PASSWORD: { reason: 'weak_password', status: 400, expose: true, message: 'password refused' },
   GATE_ERR_CSRF: { reason: 'csrf', status: 403, expose: true, message: 'the form expired or did not come from this site; reload and try again' },
@@ -29,9 +31,13 @@ export const ERROR_CATALOGUE = {
   GATE_ERR_STORE_BUSY: { reason: 'unavailable', status: 503, expose: false, message: 'storage is busy' },
   GATE_ERR_STORE_DOWN: { reason: 'unavailable', status: 503, expose: false, message: 'storage is unavailable' },
   GATE_ERR_STORE_SCHEMA_TOO_NEW: { reason: 'internal', status: 500, expose: false, message: 'database schema is newer than this Gatehouse' },
+  GATE_ERR_SIGNING_UNAVAILABLE: { reason: 'unavailable', status: 503, expose: false, message: 'the identity assertion cannot be signed right now' },
   GATE_ERR_INTERNAL: { reason: 'internal', status: 500, expose: false, message: 'internal error' },
   // ---- start-up (src/cli/startup-failure.ts prints these as one line naming the setting to change) ----
   GATE_ERR_LISTEN: { reason: 'internal', status: 500, expose: false, message: 'cannot listen on the configured address' },
+  // ---- forward-auth (src/server/forward-auth-transport.ts) ----
+  GATE_ERR_FORWARD_AUTH_UNTRUSTED: { reason: 'forward_auth_untrusted', status: 403, expose: true, message: 'forward-auth answers only the proxies in server.trusted_proxies' },
+  GATE_ERR_FORWARD_AUTH_BAD_REQUEST: { reason: 'forward_auth_bad_request', status: 400, expose: true, message: 'the forward-auth request does not describe an original request' },
   // ---- the SSO API (src/api) ----
   GATE_ERR_VALIDATION: { reason: 'invalid_request', status: 400, expose: true, message: 'the request is invalid' },
   GATE_ERR_STATE_CONFLICT: { reason: 'conflict', status: 409, expose: true, message: 'the change conflicts with the current state' },

@@ -76,3 +76,13 @@ export class ListenError extends GatehouseError {
     this.sysCode = sysCode;
   }
 }
+
+/**
+ * A route needs the signed identity assertion and this replica has no key it can vouch for (the keys could not be
+ * read, or not for too long): the request is refused rather than forwarded unsigned.
+ */
+export class SigningUnavailableError extends GatehouseError {
+  constructor(detail?: string, cause?: unknown) {
+    super('GATE_ERR_SIGNING_UNAVAILABLE', undefined, { detail, cause, retryable: true, retryAfterSeconds: 5 });
+  }
+}

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
+import { refuseControlCharactersInJson, refuseControlCharactersInParams } from './input-guard.js';
 
 /** A parsed request body: form fields or a JSON object, with which it was. */
 export type ParsedBody = { kind: 'form'; fields: URLSearchParams } | { kind: 'json'; value: Record<string, unknown> };
@@ -21,14 +22,21 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** Reads and parses a form-encoded or JSON body; anything else is 415, malformed JSON or a non-object is 400. */
+/**
+ * Reads and parses a form-encoded or JSON body; anything else is 415, malformed JSON or a non-object is 400, and so
+ * is a control character in any field but a password (http/input-guard.ts).
+ */
 export async function readParsedBody(req: IncomingMessage, limit: number): Promise<ParsedBody> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json' && type !== 'application/x-www-form-urlencoded') {
     throw new GatehouseError('GATE_ERR_UNSUPPORTED_MEDIA_TYPE', 'expected application/json or application/x-www-form-urlencoded');
   }
   const raw = await readBody(req, limit);
-  if (type === 'application/x-www-form-urlencoded') return { kind: 'form', fields: new URLSearchParams(raw.toString('utf8')) };
+  if (type === 'application/x-www-form-urlencoded') {
+    const fields = new URLSearchParams(raw.toString('utf8'));
+    refuseControlCharactersInParams(fields);
+    return { kind: 'form', fields };
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));
@@ -36,6 +44,7 @@ export async function readParsedBody(req: IncomingMessage, limit: number): Promi
     throw new GatehouseError('GATE_ERR_BAD_REQUEST', 'body is not valid JSON');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new GatehouseError('GATE_ERR_BAD_REQUEST', 'expected a JSON object');
+  refuseControlCharactersInJson(value);
   return { kind: 'json', value: value as Record<string, unknown> };
 }
 

@@ -69,3 +69,20 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: Gateho
     sendJson(res, err.status, { error: reason, code: err.code, message, ...(typeof field === 'string' ? { field } : {}) }, headers);
   }
 }
+
+/**
+ * Handlers that answer with writeHead and their own Set-Cookie (startSession) would drop a cookie set earlier with
+ * setHeader (a cleared second-factor cookie, a device cookie): this keeps both, merging the two lists at writeHead.
+ */
+export function mergeSetCookie(res: ServerResponse): ServerResponse {
+  const earlier = res.getHeader('set-cookie');
+  if (earlier === undefined) return res;
+  res.removeHeader('set-cookie');
+  const original = res.writeHead.bind(res) as (status: number, headers?: Record<string, unknown>) => ServerResponse;
+  (res as unknown as { writeHead: typeof original }).writeHead = (status, headers = {}) => {
+    const own = headers['set-cookie'];
+    const list = [...(Array.isArray(earlier) ? earlier : [String(earlier)]), ...(own === undefined ? [] : Array.isArray(own) ? own : [String(own)])];
+    return original(status, { ...headers, 'set-cookie': list });
+  };
+  return res;
+}

@@ -129,6 +129,9 @@ export function createMetrics() {
     sessionCacheHits: new Counter({ name: 'gatehouse_session_cache_hits_total', help: 'Session validations answered from the LRU cache.', registers }),
     sessionCacheMisses: new Counter({ name: 'gatehouse_session_cache_misses_total', help: 'Session validations that read the store.', registers }),
     sessionCacheEntries: new Gauge({ name: 'gatehouse_session_cache_entries', help: 'Sessions held in the LRU cache.', registers }),
+    assertionsSigned: new Counter({ name: 'gatehouse_identity_assertions_signed_total', help: 'Identity assertions signed (cache misses of the per-session, per-audience assertion cache).', registers }),
+    signingKeyUsable: new Gauge({ name: 'gatehouse_signing_key_usable', help: '1 while this replica has a signing key it can vouch for; 0 when routes with signed_identity answer 503.', registers }),
+    signingKeyReadFailures: new Counter({ name: 'gatehouse_signing_key_read_failures_total', help: 'Failed reads of the signing keys (store or encryption key).', registers }),
     sessionTokensRejected: new Counter({
       name: 'gatehouse_session_tokens_rejected_total', help: 'Presented session tokens refused, by reason (malformed, bad_mac, unknown, expired, revoked, disabled).',
       labelNames: ['reason'] as const, registers,
@@ -150,6 +153,11 @@ export function createMetrics() {
     loginAttempts: new Counter({
       name: 'gatehouse_login_attempts_total', help: 'Login attempts by method (password, oauth), provider and result.',
       labelNames: ['method', 'provider', 'result'] as const, registers,
+    }),
+    loginThrottleErrors: new Counter({
+      name: 'gatehouse_login_throttle_errors_total',
+      help: 'Failed reads or writes of the login throttle counters (the attempt was answered 503, never 500; a failed clear after a good password is only logged).',
+      registers,
     }),
     // ---- webhook deliverer (actors/webhook-deliverer) ----
     webhookQueueDepth: new Gauge({ name: 'gatehouse_webhook_queue_depth', help: 'Webhook deliveries not yet finished (pending or being sent), as of the last poll.', registers }),

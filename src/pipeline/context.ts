@@ -13,10 +13,24 @@ export interface RequestFacts {
   readonly peer: string | undefined;
   /** Whether the peer connected over TLS (the scheme stated upstream when no trusted proxy says otherwise). */
   readonly encrypted: boolean;
-  /** The headers the stages read: X-Forwarded-* (client address), Authorization and Cookie (credentials). */
-  readonly headers: CredentialHeaders & ForwardingHeaders;
+  /** The headers the stages read: X-Forwarded-* (client address), Authorization and Cookie (credentials), framing. */
+  readonly headers: CredentialHeaders & ForwardingHeaders & UpgradeHeaders;
+  /** The header block as received (names and values alternating), when the transport has it: repeats are judged. */
+  readonly rawHeaders?: readonly string[];
   /** Whether this is an Upgrade (WebSocket) handshake. */
   readonly upgrade: boolean;
+  /**
+   * Forward-auth only: the original request's `scheme://host`, so a sign-in returns to an absolute URL on the
+   * protected host (`rd` is otherwise the judged path on this site).
+   */
+  readonly origin?: string;
+}
+
+/** What the judge reads of an Upgrade request: the protocols offered, and whether a body follows. */
+export interface UpgradeHeaders {
+  readonly upgrade?: string | undefined;
+  readonly 'content-length'?: string | undefined;
+  readonly 'transfer-encoding'?: string | undefined;
 }
 
 /** The headers authenticators read; an IncomingMessage's `headers` is one. */
@@ -35,16 +49,35 @@ export interface ForwardingHeaders {
 
 /** How a request ended, for metrics, the access log and traces. */
 export type Outcome =
-  | 'pending' | 'shed' | 'refused' | 'endpoint' | 'unauthenticated' | 'denied' | 'forwarded' | 'upstream_failed' | 'client_gone' | 'error';
+  | 'pending' | 'shed' | 'refused' | 'endpoint' | 'unauthenticated' | 'denied' | 'forwarded' | 'authorized' | 'upstream_failed'
+  | 'client_gone' | 'error';
 
 /**
  * One request's record, created by its transport before any stage runs and read by every observer when it ends
- * (the metrics today; an access log and OpenTelemetry spans later). Stages write what they learn into it.
+ * (the metrics, the access log, traces). Stages write what they learn into it. Fields are plain values or references
+ * to strings the request already holds, so filling them allocates nothing.
  */
 export class RequestContext {
   /** performance.now() when the transport took the request. */
   readonly startedAt: number;
   readonly method: string;
+  /** The request-target as sent (path and query; the access log redacts credentials in the query). */
+  target = '';
+  /** The Host header as sent. */
+  host: string | undefined = undefined;
+  /** The User-Agent header as sent. */
+  userAgent: string | undefined = undefined;
+  /** The socket's remote address, until the judge has worked out the client's. */
+  peer: string | undefined = undefined;
+  /** The client's address as judged through the trusted proxies. */
+  clientIp: string | undefined = undefined;
+  /** Milliseconds from the forward's start to the end of the upstream's answer (or its failure); -1: not forwarded. */
+  upstreamMs = -1;
+  /** Bytes read from and written to the client's connection for this request, headers included (set at the end). */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** The W3C trace id of the request's span, when tracing records it. */
+  traceId: string | undefined = undefined;
   /** The route's name, or a bounded label for requests that matched none (`_none`, `_invalid`, `_gatehouse`). */
   route = '_none';
   /** The caller's user id, once authenticated. */
@@ -65,11 +98,23 @@ export class RequestContext {
     this.startedAt = startedAt;
   }
 
-  /** A request id unique within this process's run; formatted only when something reads it. */
+  /** A request id unique within this process's run (or the one a trusted proxy sent); formatted when first read. */
   get id(): string {
     return (this.#id ??= this.#ids.format(this.#seq));
   }
+
+  /**
+   * Takes the X-Request-Id a client sent when the peer is a trusted proxy and the value has the shape of an id
+   * (REQUEST_ID_SHAPE); otherwise the generated id stays. A client cannot choose the id its requests are logged
+   * under, so it cannot make its lines look like another's.
+   */
+  adoptRequestId(incoming: string | string[] | undefined, peerTrusted: boolean): void {
+    if (peerTrusted && typeof incoming === 'string' && REQUEST_ID_SHAPE.test(incoming)) this.#id = incoming;
+  }
 }
+
+/** An incoming request id Gatehouse accepts: 1-128 characters of letters, digits and `.`, `_`, `:`, `+`, `/`, `=`, `-`. */
+export const REQUEST_ID_SHAPE = /^[A-Za-z0-9._:+/=-]{1,128}$/;
 
 /** Gives out request ids: a per-instance random prefix and a counter (no per-request randomness on the hot path). */
 export class RequestIds {

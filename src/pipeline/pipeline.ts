@@ -1,4 +1,4 @@
-import type { GatehouseError } from '../errors/index.js';
+import { isGatehouseError, type GatehouseError } from '../errors/index.js';
 import type { ClientAddress } from '../proxy/client-address.js';
 import type { CompiledRoute } from '../routing/index.js';
 import type { RequestContext, RequestFacts } from './context.js';
@@ -15,13 +15,15 @@ import type { RuntimeTable } from './runtime-table.js';
  */
 export type Evaluation =
   /** The judge refused the request (bad path or Host, no route); answer `error`. */
-  | { readonly kind: 'refused'; readonly error: GatehouseError }
+  | { readonly kind: 'refused'; readonly client: ClientAddress; readonly error: GatehouseError }
   /** Gatehouse's own path (/.gatehouse/...): for its endpoints, never forwarded. */
   | { readonly kind: 'reserved'; readonly client: ClientAddress; readonly path: string; readonly query: string }
   /** A route matched and the caller was authorized, or not. `headers` are the mutators' assertions (allowed only). */
   | {
     readonly kind: 'decided'; readonly client: ClientAddress; readonly route: CompiledRoute; readonly pathAndQuery: string;
     readonly decision: Decision; readonly headers: readonly Header[];
+    /** An Upgrade request's protocols (each allowed by the route when the decision is allow); empty otherwise. */
+    readonly upgrade: readonly string[];
   };
 
 /** The stages, as the composition root builds them. */
@@ -29,6 +31,8 @@ export interface PipelineStages {
   readonly authenticate: Authenticate;
   readonly authorize: Authorize;
   readonly mutate: Mutate;
+  /** Where a browser signs in, returning to `rd` (the authorize stage's; forward-auth's sign-in start uses it too). */
+  readonly signInUrl?: (rd: string) => string;
 }
 
 /**
@@ -46,6 +50,7 @@ export class Pipeline {
   /** Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. */
   async evaluate(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext): Promise<Evaluation> {
     const judged = judge(facts, table);
+    ctx.clientIp = judged.client.ip;
     if (judged.kind === 'refused') {
       ctx.route = judged.label;
       ctx.outcome = 'refused';
@@ -55,20 +60,30 @@ export class Pipeline {
       ctx.route = '_gatehouse';
       return judged;
     }
-    const { route, client, pathAndQuery } = judged;
+    const { route, client, pathAndQuery, upgrade } = judged;
     ctx.route = route.name;
     const { authenticate, authorize, mutate } = this.stages;
     const identity = needsIdentity(route.config.policy) ? await authenticate(facts.headers) : undefined;
     if (identity !== undefined) ctx.userId = identity.userId;
-    const decision = authorize(route, identity, pathAndQuery, facts.upgrade);
+    // `rd` after a sign-in: the judged path (and, for forward-auth, the protected host it was asked for).
+    const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade, upgrade);
     let headers: readonly Header[] = NONE;
     if (decision.kind === 'allow') {
-      headers = mutate.assertions(decision.identity, table, ctx);
+      try {
+        const stated = mutate.assertions(decision.identity, table, ctx, route.config);
+        headers = stated instanceof Promise ? await stated : stated;
+      } catch (err) {
+        // A statement the route requires could not be made (no signing key): refused, never forwarded without it.
+        if (!isGatehouseError(err)) throw err;
+        ctx.outcome = 'refused';
+        ctx.reason = 'signing_unavailable';
+        return { kind: 'refused', client, error: err };
+      }
     } else {
       ctx.outcome = decision.kind === 'unauthenticated' ? 'unauthenticated' : 'denied';
       ctx.reason = decision.reason;
     }
-    return { kind: 'decided', client, route, pathAndQuery, decision, headers };
+    return { kind: 'decided', client, route, pathAndQuery, decision, headers, upgrade };
   }
 }
 

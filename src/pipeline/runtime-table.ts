@@ -4,6 +4,7 @@ import { compileTrustedProxies, type TrustedProxies } from '../proxy/client-addr
 import { identityHeaderMatcher } from '../proxy/identity-headers.js';
 import { ownCookieMatcher, type HeaderPolicy } from '../proxy/upstream-headers.js';
 import { openUpstream, sameUpstream, type Upstream } from '../proxy/upstream-pool.js';
+import { compileAccessLog, type CompiledAccessLog } from './access-log.js';
 
 /**
  * Everything a request needs that a reload may change, as one immutable snapshot. A request reads the current
@@ -15,6 +16,7 @@ export interface RuntimeTable {
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly trustedProxies: TrustedProxies;
   readonly headerPolicy: HeaderPolicy;
+  readonly accessLog: CompiledAccessLog;
 }
 
 /** Builds a snapshot; upstream pools whose settings did not change are carried over from `previous`. */
@@ -30,9 +32,10 @@ export function buildRuntimeTable(config: GatehouseConfig, previous?: RuntimeTab
     upstreams,
     trustedProxies: compileTrustedProxies(config.server.trusted_proxies),
     headerPolicy: {
-      isIdentityHeader: identityHeaderMatcher(config.server.identity_header_prefix),
+      isIdentityHeader: identityHeaderMatcher(config.server.identity_header_prefix, [config.signed_identity.header]),
       isOwnCookie: ownCookieMatcher(config.sessions.cookie.name),
     },
+    accessLog: compileAccessLog(config.logging.access_log),
   };
 }
 

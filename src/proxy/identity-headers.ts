@@ -18,13 +18,17 @@ const PREFIXES = [
   'x-forwarded-groups', 'x-forwarded-preferred', 'x-forwarded-access', 'x-gatehouse-',
 ];
 
-/** Builds the predicate for one configured identity prefix (e.g. "X-Auth-"); compiled once per config. */
-export function identityHeaderMatcher(configuredPrefix: string): (name: string) => boolean {
+/**
+ * Builds the predicate for one configured identity prefix (e.g. "X-Auth-") and the other names Gatehouse states
+ * identity in (the signed assertion's header, `signed_identity.header`); compiled once per config.
+ */
+export function identityHeaderMatcher(configuredPrefix: string, ownNames: readonly string[] = []): (name: string) => boolean {
   const own = configuredPrefix.toLowerCase().replaceAll('_', '-');
   const prefixes = PREFIXES.includes(own) ? PREFIXES : [...PREFIXES, own];
+  const names = new Set(ownNames.map((n) => n.toLowerCase().replaceAll('_', '-')));
   const judge = (name: string): boolean => {
     const n = name.toLowerCase().replaceAll('_', '-');
-    if (EXACT.has(n)) return true;
+    if (EXACT.has(n) || names.has(n)) return true;
     for (const p of prefixes) if (n.startsWith(p)) return true;
     return false;
   };

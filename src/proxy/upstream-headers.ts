@@ -14,6 +14,8 @@ const SET_BY_GATEHOUSE = new Set([
   'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-forwarded-server', 'x-url-scheme',
   'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-http-method-override', 'x-http-method', 'x-method-override',
   'true-client-ip', 'x-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'fastly-client-ip',
+  // The request id is Gatehouse's (a trusted proxy's, validated): a client's own copy never reaches the upstream.
+  'x-request-id',
 ]);
 
 /** What decides which incoming headers go upstream; built once per config snapshot. */
@@ -39,6 +41,7 @@ export function buildUpstreamHeaders(
   client: ClientAddress,
   identity: readonly (readonly [string, string])[],
   keepUpgrade: boolean,
+  requestId?: string,
 ): string[] {
   const drop = hopByHopNames(connectionHeader);
   const out: string[] = [];
@@ -58,6 +61,7 @@ export function buildUpstreamHeaders(
   }
   out.push('X-Forwarded-For', client.forwardedFor, 'X-Forwarded-Proto', client.forwardedProto);
   if (client.forwardedHost !== undefined) out.push('X-Forwarded-Host', client.forwardedHost);
+  if (requestId !== undefined) out.push('X-Request-Id', requestId);
   for (const [name, value] of identity) out.push(name, value);
   return out;
 }
@@ -76,12 +80,15 @@ export function ownCookieMatcher(sessionCookieName: string): (name: string) => b
     name.startsWith('__Secure-gatehouse');
 }
 
-/** Copies response headers from upstream, minus hop-by-hop ones, into the shape `writeHead` takes. */
+/**
+ * Copies response headers from upstream, minus hop-by-hop ones and X-Request-Id (the client gets the id the request
+ * was logged under, which Gatehouse sets), into the shape `writeHead` takes.
+ */
 export function filterResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const drop = hopByHopNames(headers['connection']);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || drop.has(name)) continue;
+    if (value === undefined || drop.has(name) || name === 'x-request-id') continue;
     out[name] = value;
   }
   return out;

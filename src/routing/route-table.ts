@@ -43,6 +43,8 @@ export interface CompiledRoute {
   readonly pathKind: PathPatternKind;
   /** Whether the path matches only in the case written (`match.case_sensitive`, else `routing.case_sensitive`). */
   readonly caseSensitive: boolean;
+  /** The Upgrade protocols let through, lower-cased: websocket and `upgrade_protocols` with `websockets: true`, else none. */
+  readonly upgradeProtocols: readonly string[];
 }
 
 /** The two spellings of a normalised path the table reads: `path` as forwarded, `matchPath` without ";" parameters. */
@@ -72,6 +74,8 @@ interface Matcher {
   readonly route: CompiledRoute;
   /** `route` with websockets off, for a request another reading of which selects a route without upgrades. */
   readonly withoutUpgrades: CompiledRoute;
+  /** `route` letting only websocket through, for a request another reading of which selects other protocols. */
+  readonly websocketOnly: CompiledRoute;
   readonly host: HostRule | undefined;
   readonly methods: ReadonlySet<string> | undefined;
   readonly path: PathPattern;
@@ -108,11 +112,17 @@ export function compileRouteTable(routes: readonly RouteConfig[], options: Route
 
     const methods = config.match.methods === undefined ? undefined : new Set<string>(config.match.methods);
     if (path.ok) {
-      const route: CompiledRoute = Object.freeze({ name: config.name, config, index, pathKind: path.pattern.kind, caseSensitive });
+      const upgradeProtocols = config.websockets
+        ? Object.freeze([...new Set(['websocket', ...config.upgrade_protocols.map((p) => p.toLowerCase())])])
+        : NO_PROTOCOLS;
+      const route: CompiledRoute = Object.freeze({ name: config.name, config, index, pathKind: path.pattern.kind, caseSensitive, upgradeProtocols });
       const withoutUpgrades = config.websockets
-        ? Object.freeze({ ...route, config: Object.freeze({ ...config, websockets: false }) })
+        ? Object.freeze({ ...route, config: Object.freeze({ ...config, websockets: false, upgrade_protocols: [] }), upgradeProtocols: NO_PROTOCOLS })
         : route;
-      matchers.push({ route, withoutUpgrades, host, methods, path: path.pattern, caseSensitive });
+      const websocketOnly = upgradeProtocols.length > 1
+        ? Object.freeze({ ...route, config: Object.freeze({ ...config, upgrade_protocols: [] }), upgradeProtocols: WEBSOCKET_ONLY })
+        : route;
+      matchers.push({ route, withoutUpgrades, websocketOnly, host, methods, path: path.pattern, caseSensitive });
     }
   });
   if (problems.length > 0) throw new ConfigError(problems);
@@ -195,6 +205,8 @@ function strictest(selected: readonly (Matcher | undefined)[]): CompiledRoute | 
   let chosen: Matcher | undefined;
   let denied: Matcher | undefined;
   let upgrades = true;
+  let protocols: readonly string[] | undefined;
+  let sameProtocols = true;
   for (const m of selected) {
     if (m === undefined) return undefined;
     if (m.route.config.policy === 'deny') {
@@ -202,6 +214,8 @@ function strictest(selected: readonly (Matcher | undefined)[]): CompiledRoute | 
       continue;
     }
     upgrades &&= m.route.config.websockets;
+    protocols ??= m.route.upgradeProtocols;
+    sameProtocols &&= sameList(protocols, m.route.upgradeProtocols);
     if (chosen === undefined || m === chosen) {
       chosen = m;
       continue;
@@ -213,8 +227,18 @@ function strictest(selected: readonly (Matcher | undefined)[]): CompiledRoute | 
   }
   if (denied !== undefined) return denied.route;
   if (chosen === undefined) return undefined;
-  return upgrades ? chosen.route : chosen.withoutUpgrades;
+  // Every reading's route lets upgrades through (all have websockets: true, so all allow websocket); protocols
+  // beyond websocket pass only when every reading's route lists the same ones.
+  if (!upgrades) return chosen.withoutUpgrades;
+  return sameProtocols ? chosen.route : chosen.websocketOnly;
 }
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((x) => b.includes(x)));
+}
+
+const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
+const WEBSOCKET_ONLY: readonly string[] = Object.freeze(['websocket']);
 
 /**
  * Indexes routes by their first literal path segment (under `keyOf`): a route whose pattern starts with a literal

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Admission } from '../pipeline/1-admit/admit.js';
@@ -8,7 +9,11 @@ import { RequestContext, type RequestFacts, type RequestIds, type RequestObserve
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
+import { endpointQuery } from '../http/input-guard.js';
 import { sendError, wantsHtml } from '../http/respond.js';
+import { plainIp } from '../proxy/client-address.js';
+import { authzPath } from './forward-auth-dialects.js';
+import { createForwardAuthTransport } from './forward-auth-transport.js';
 
 /** What the HTTP transport needs; the Upgrade transport shares the admission, the pipeline and the observers. */
 export interface TransportDeps {
@@ -23,15 +28,16 @@ export interface TransportDeps {
 
 /**
  * The HTTP transport: a thin shell over the stages. admit -> (judge -> authenticate -> authorize -> mutate) ->
- * forward, or Gatehouse's own endpoint for /.gatehouse/ paths. Every failure becomes a 4xx/5xx with a JSON or HTML
- * body; nothing a client sends can throw out of here. Observers read the request's context when its answer closes.
+ * forward, or Gatehouse's own endpoint for /.gatehouse/ paths, or the forward-auth answer for /.gatehouse/authz
+ * (server/forward-auth-transport.ts, the same stages about a request an ingress describes). Every failure becomes a
+ * 4xx/5xx with a JSON or HTML body; nothing a client sends can throw out of here. Observers read the request's
+ * context when its answer has closed and the stages are done.
  */
 export function createHttpTransport(deps: TransportDeps & { readonly endpoints: EndpointRouter }) {
   const { admission, pipeline, forward, observers, ids, logger, endpoints } = deps;
+  const forwardAuth = createForwardAuthTransport({ pipeline });
 
-  function finish(ctx: RequestContext, res: ServerResponse): void {
-    admission.leave();
-    ctx.status = res.statusCode;
+  function observe(ctx: RequestContext): void {
     for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
   }
 
@@ -62,10 +68,23 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
   }
 
   return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const ctx = new RequestContext(ids, req.method);
     const table = deps.table();
+    const ctx = requestContext(req, ids, table);
+    res.setHeader('X-Request-Id', ctx.id);
+    const socket = req.socket;
     const shed = admission.enter(table);
-    res.once('close', () => finish(ctx, res));
+    // Observers run once both the answer has closed and this handler has returned: the answer can close before the
+    // forward stage records its outcome and upstream time.
+    let open = 2;
+    const ended = (): void => {
+      if (--open === 0) observe(ctx);
+    };
+    res.once('close', () => {
+      admission.leave();
+      ctx.status = res.statusCode;
+      countBytes(ctx, socket);
+      ended();
+    });
     try {
       if (shed !== undefined) {
         ctx.outcome = 'shed';
@@ -73,9 +92,17 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
         sendError(req, res, shed, { 'retry-after': String(shed.retryAfterSeconds ?? 1) });
         return;
       }
+      // Forward-auth (an ingress asking about another request) is recognised on the raw target, before the judge:
+      // that request is judged once, as itself, by the forward-auth transport (Envoy's target carries its path).
+      const authz = authzPath(req.url ?? '');
+      if (authz !== undefined) {
+        if (authz === 'unknown') throw new GatehouseError('GATE_ERR_NOT_FOUND');
+        await forwardAuth(req, res, authz, table, ctx);
+        return;
+      }
       const facts: RequestFacts = {
         method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, upgrade: false,
+        encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: false,
       };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       switch (evaluation.kind) {
@@ -86,7 +113,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
           const handler = endpoints.find(facts.method, evaluation.path);
           if (handler === undefined) throw new GatehouseError('GATE_ERR_NOT_FOUND');
           if (handler === 'method') throw new GatehouseError('GATE_ERR_METHOD_NOT_ALLOWED');
-          await handler(req, res, { path: evaluation.path, query: new URLSearchParams(evaluation.query), clientIp: evaluation.client.ip });
+          await handler(req, res, { path: evaluation.path, query: endpointQuery(evaluation.query), clientIp: evaluation.client.ip });
           return;
         }
         case 'decided': {
@@ -94,15 +121,50 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
             refuse(req, res, evaluation.decision);
             return;
           }
-          const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, false);
+          const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, false, ctx.id);
           const failure = await forward.http(req, res, evaluation, headers, table, ctx);
           if (failure !== undefined) sendError(req, res, failure);
         }
       }
     } catch (err) {
       answerFailure(req, res, err, ctx);
+    } finally {
+      ended();
     }
   };
+}
+
+/**
+ * The record of a request that just arrived: what the access log and traces read about it, and its request id (the
+ * X-Request-Id a trusted proxy sent, when well-formed, or a generated one).
+ */
+export function requestContext(req: IncomingMessage, ids: RequestIds, table: RuntimeTable): RequestContext {
+  const ctx = new RequestContext(ids, req.method);
+  ctx.target = req.url ?? '';
+  ctx.host = req.headers.host;
+  ctx.userAgent = req.headers['user-agent'];
+  ctx.peer = req.socket.remoteAddress;
+  const incoming = req.headers['x-request-id'];
+  if (incoming !== undefined) ctx.adoptRequestId(incoming, table.trustedProxies.has(plainIp(ctx.peer)));
+  return ctx;
+}
+
+const READ_MARK = Symbol('gatehouse.bytesRead');
+const WRITTEN_MARK = Symbol('gatehouse.bytesWritten');
+type MarkedSocket = Socket & { [READ_MARK]?: number; [WRITTEN_MARK]?: number };
+
+/**
+ * Sets the bytes read and written on the client's connection since the previous request on it ended (so headers
+ * count, and keep-alive requests each count their own). Two numbers on the socket, no allocation.
+ */
+export function countBytes(ctx: RequestContext, socket: Socket): void {
+  const marked = socket as MarkedSocket;
+  const read = socket.bytesRead;
+  const written = socket.bytesWritten;
+  ctx.bytesIn = read - (marked[READ_MARK] ?? 0);
+  ctx.bytesOut = written - (marked[WRITTEN_MARK] ?? 0);
+  marked[READ_MARK] = read;
+  marked[WRITTEN_MARK] = written;
 }
 
 /** Whether the request came over TLS (Gatehouse's own listener, when it terminates TLS). */

@@ -5,6 +5,7 @@ import { createForward } from '../pipeline/6-forward/forward.js';
 import { RequestIds, type RequestObserver } from '../pipeline/context.js';
 import { Pipeline, type PipelineStages } from '../pipeline/pipeline.js';
 import { requestMetrics } from '../pipeline/request-metrics.js';
+import { accessLog } from '../pipeline/access-log.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
 import { createHttpTransport } from './http-transport.js';
@@ -20,7 +21,7 @@ export interface IngressDeps {
   stages: PipelineStages;
   /** Admission checks (default: the in-flight bound). */
   admissionChecks?: readonly AdmissionCheck[];
-  /** Read each request's context when it ends, after the metrics (an access log, tracing). */
+  /** Read each request's context when it ends, after the metrics and the access log (tracing). */
   observers?: readonly RequestObserver[];
 }
 
@@ -34,7 +35,7 @@ export function createIngress(deps: IngressDeps) {
   const pipeline = new Pipeline(deps.stages);
   const shared = {
     table: deps.table, admission, pipeline, forward: createForward({ metrics, logger }), logger,
-    observers: [requestMetrics(metrics), ...(deps.observers ?? [])], ids: new RequestIds(),
+    observers: [requestMetrics(metrics), accessLog({ logger, table: deps.table }), ...(deps.observers ?? [])], ids: new RequestIds(),
   };
   return {
     onRequest: createHttpTransport({ ...shared, endpoints: deps.endpoints }),

@@ -173,7 +173,9 @@ export function createInstance(options: InstanceOptions): Instance {
       }
       ready = true;
       metrics.ready.set(1);
-      logger.info({ ingress: ingressAddress, admin }, 'gatehouse is listening');
+      const adminBind = `${admin.address.includes(':') ? `[${admin.address}]` : admin.address}:${admin.port}`;
+      const adminScope = isLoopback(admin.address) ? 'loopback only' : 'reachable from the network: keep it off public networks';
+      logger.info({ ingress: ingressAddress, admin, admin_bind: adminBind }, `gatehouse is listening; admin listener (metrics, health) on ${adminBind}, ${adminScope}`);
       return { ingress: ingressAddress, admin };
     },
     stop() {
@@ -187,8 +189,12 @@ export function createInstance(options: InstanceOptions): Instance {
         const closed = new Promise<void>((resolve) => ingressServer.close(() => resolve()));
         const deadline = Date.now() + grace;
         while (ingress.inFlight() > 0 && Date.now() < deadline) await sleep(25);
-        if (ingress.inFlight() > 0) logger.warn({ inFlight: ingress.inFlight() }, 'grace period over; closing remaining requests');
+        if (ingress.inFlight() > 0) logger.warn({ inFlight: ingress.inFlight(), tunnels: upgraded.size }, 'grace period over; closing remaining requests');
+        // Every remaining connection ends now: keep-alive and in-flight ones (closeAllConnections), and upgraded ones,
+        // which the HTTP server no longer tracks but which keep close() from calling back (a tunnel's end destroys
+        // its upstream side too, proxy/tunnel.ts).
         ingressServer.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
         await closed;
         await stopActors(Math.max(1000, deadline - Date.now()));
         await closeEverything();
@@ -204,4 +210,9 @@ export function createInstance(options: InstanceOptions): Instance {
       await closeEverything();
     },
   };
+}
+
+/** Whether an address a listener bound is a loopback one (127.0.0.0/8, ::1). */
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
 }

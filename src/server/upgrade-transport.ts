@@ -2,56 +2,65 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatehouseError } from '../errors/index.js';
 import { refusalError } from '../pipeline/4-authorize/decide.js';
-import { RequestContext, type RequestFacts } from '../pipeline/context.js';
-import { isEncrypted, type TransportDeps } from './http-transport.js';
+import type { RequestFacts } from '../pipeline/context.js';
+import { countBytes, isEncrypted, requestContext, type TransportDeps } from './http-transport.js';
 import { writeRawError } from '../http/raw-response.js';
 
 /**
  * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.
- * An upgrade counts as one request in flight for as long as its client socket is open (a tunnel holds two sockets
- * and a slot of the process like any request does), so `server.max_in_flight` bounds tunnels too.
+ * The client socket is paused before anything else: what the client sent after the request's headers (`head`, and
+ * what the socket buffers) goes nowhere until the upstream has answered 101 to this very request (DESIGN.md,
+ * "Judged = executed"; proxy/forward-websocket.ts). An upgrade counts as one request in flight for as long as its
+ * client socket is open (a tunnel holds two sockets and a slot of the process like any request does), so
+ * `server.max_in_flight` bounds tunnels too.
  */
 export function createUpgradeTransport(deps: TransportDeps) {
   const { admission, pipeline, forward, observers, ids, logger } = deps;
 
   return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.pause();
     socket.on('error', () => socket.destroy());
-    const ctx = new RequestContext(ids, req.method);
-    ctx.status = 101;
+    const connection = req.socket;
     const table = deps.table();
+    const ctx = requestContext(req, ids, table);
+    ctx.status = 101;
+    const own = { 'X-Request-Id': ctx.id };
     const shed = admission.enter(table);
     socket.once('close', () => admission.leave());
     try {
       if (shed !== undefined) {
         ctx.outcome = 'shed';
         ctx.reason = shed.detail;
-        ctx.status = writeRawError(socket, shed, { 'Retry-After': String(shed.retryAfterSeconds ?? 1) });
+        ctx.status = writeRawError(socket, shed, { ...own, 'Retry-After': String(shed.retryAfterSeconds ?? 1) });
         return;
       }
       const facts: RequestFacts = {
         method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, upgrade: true,
+        encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: true,
       };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       if (evaluation.kind === 'refused') {
-        ctx.status = writeRawError(socket, evaluation.error);
+        ctx.status = writeRawError(socket, evaluation.error, own);
       } else if (evaluation.kind === 'reserved') {
         ctx.outcome = 'refused';
-        ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'));
+        ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_NOT_FOUND'), own);
       } else if (evaluation.decision.kind === 'unauthenticated') {
-        ctx.status = writeRawError(socket, refusalError(evaluation.decision), { 'WWW-Authenticate': evaluation.decision.signIn.challenge });
+        ctx.status = writeRawError(socket, refusalError(evaluation.decision), { ...own, 'WWW-Authenticate': evaluation.decision.signIn.challenge });
       } else if (evaluation.decision.kind === 'deny') {
-        ctx.status = writeRawError(socket, refusalError(evaluation.decision));
+        ctx.status = writeRawError(socket, refusalError(evaluation.decision), own);
+      } else if (socket.destroyed) {
+        ctx.outcome = 'client_gone';
       } else {
-        const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true);
-        const failure = await forward.upgrade(req, socket, head, evaluation, headers, table, ctx);
-        if (failure !== undefined) ctx.status = writeRawError(socket, failure);
+        const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true, ctx.id);
+        const failure = await forward.upgrade(socket, head, evaluation, { method: facts.method, headers, protocols: evaluation.upgrade }, table, ctx);
+        if (failure !== undefined) ctx.status = writeRawError(socket, failure, own);
       }
     } catch (err) {
       ctx.outcome = 'error';
       logger.error({ err }, 'unexpected error during an upgrade');
-      ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'));
+      ctx.status = writeRawError(socket, new GatehouseError('GATE_ERR_INTERNAL'), own);
     } finally {
+      countBytes(ctx, connection);
       for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
     }
   };

@@ -12,7 +12,10 @@ export function encodeCursor(key: CursorKey): string {
 export function decodeCursor(cursor: string): CursorKey {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
+    // The id half reaches a query as a parameter: ids are short printable text, never control characters (which
+    // PostgreSQL refuses with an error, not an empty page).
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' &&
+      value[1].length <= 255 && !/[\u0000-\u001f\u007f-\u009f]/.test(value[1])) {
       return [value[0] as number, value[1]];
     }
   } catch {

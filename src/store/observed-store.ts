@@ -25,7 +25,7 @@ export interface StoreCallHooks {
 }
 
 const REPOS: readonly (keyof StoreRepos)[] = [
-  'users', 'identities', 'sessions', 'orgs', 'memberships', 'webhooks', 'deliveries', 'audit', 'settings', 'loginAttempts', 'changes',
+  'users', 'identities', 'sessions', 'orgs', 'memberships', 'webhooks', 'deliveries', 'audit', 'settings', 'loginAttempts', 'changes', 'signingKeys',
 ];
 
 /** The operation label values a store can produce: `<repo>.<method>`, `transaction` and `ping`. */

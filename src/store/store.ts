@@ -385,15 +385,61 @@ export interface SettingsRepo {
 }
 
 /** Fixed-window failure counters shared by every replica (per account, per client IP...). */
+/** One throttle key's live window. */
+export interface AttemptWindow {
+  failures: number;
+  windowStart: Date;
+  /** The last failure counted, or the last paced attempt claimed (`claim`). */
+  lastFailureAt: Date;
+}
+
+/**
+ * Failure counters by key. Keys are any strings of any length (an account's 320-character address included): the
+ * store keeps their SHA-256, so a key never overflows a column on any driver.
+ */
 export interface LoginAttemptsRepo {
   /** Adds one failure to each key's current window (a window older than `windowMs` restarts); returns the counts. */
   increment(keys: readonly string[], windowMs: number, now?: Date): Promise<Map<string, number>>;
   /** Failures in each key's current window (0 when none or expired). */
   get(keys: readonly string[], windowMs: number, now?: Date): Promise<Map<string, number>>;
+  /** Each key's live window; keys without one (none, or expired) are absent. */
+  windows(keys: readonly string[], windowMs: number, now?: Date): Promise<Map<string, AttemptWindow>>;
+  /**
+   * Claims one paced attempt for a key: moves its `lastFailureAt` from `expected` to `now`. Of concurrent claimers
+   * that read the same window exactly one gets true.
+   */
+  claim(key: string, expected: Date, now?: Date): Promise<boolean>;
   /** Forgets a key (after a successful login). */
   clear(key: string): Promise<void>;
   /** Deletes windows that ended before `now`; returns how many. */
   prune(windowMs: number, now?: Date): Promise<number>;
+}
+
+// ---- signing keys for the signed identity assertion (src/signing) -----------------------------------------
+
+/** One key pair that signs identity assertions; replicas sharing a database share the keys. */
+export interface SigningKey {
+  /** The JWS `kid`. */
+  kid: string;
+  /** Rotation order: each rotation adds the next generation (unique, so two replicas cannot both add it). */
+  generation: number;
+  alg: string;
+  /** The public key as a JWK (JSON text): what the JWKS publishes. */
+  publicJwk: string;
+  /** The private key as a JWK, sealed (AES-256-GCM, accounts/secret-box.ts): never stored in the clear. */
+  sealedPrivateJwk: string;
+  createdAt: Date;
+  /** When replicas start signing with it (it is published from `createdAt`, so verifiers can learn it first). */
+  activatesAt: Date;
+}
+
+export interface SigningKeysRepo {
+  /** Every key kept, oldest generation first. */
+  list(): Promise<SigningKey[]>;
+  /** Adds a key unless its generation (or kid) exists; false when another replica added that generation first. */
+  insert(key: SigningKey): Promise<boolean>;
+  /** Deletes keys of generations below `generation` (retired and past their overlap); returns how many. */
+  deleteGenerationsBelow(generation: number): Promise<number>;
 }
 
 // ---- the change feed: how replicas learn what to drop from their session caches ----------------------------
@@ -458,6 +504,7 @@ export interface StoreRepos {
   readonly mailOutbox: MailOutboxRepo;
   readonly accountTokens: AccountTokensRepo;
   readonly mfa: MfaRepo;
+  readonly signingKeys: SigningKeysRepo;
 }
 
 export type StoreDriver = 'sqlite' | 'postgres' | 'mysql';

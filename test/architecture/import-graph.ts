@@ -12,7 +12,7 @@ export const LAYERS: readonly { readonly name: string; readonly members: readonl
   { name: 'storage', members: ['store/'], why: 'the storage interface and its drivers' },
   { name: 'http', members: ['http/', 'input/'], why: 'HTTP plumbing every endpoint shares: bodies, answers, the endpoint router, the SSRF-guarded connector' },
   { name: 'mechanisms', members: ['routing/', 'sessions/', 'proxy/', 'admission/'], why: 'what the stages are made of' },
-  { name: 'account services', members: ['mail/', 'pages/', 'accounts/secret-box.ts'], why: 'account mail (templates, transport, outbox), the page renderer, sealed secrets' },
+  { name: 'account services', members: ['mail/', 'pages/', 'accounts/secret-box.ts', 'signing/'], why: 'account mail (templates, transport, outbox), the page renderer, sealed secrets, the signing keys and assertions' },
   { name: 'actors', members: ['actors/'], why: 'background work over the store' },
   { name: 'pipeline', members: ['pipeline/'], why: 'the request stages' },
   { name: 'auth', members: ['auth/'], why: 'login endpoints, CSRF, throttling, passwords, OAuth' },

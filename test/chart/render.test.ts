@@ -3,7 +3,8 @@
 // ports, ConfigMap and Secret wiring, shutdown arithmetic and thread-pool sizing the chart promises.
 import { strict as assert } from 'node:assert';
 import { describe, test, type TestContext } from 'node:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readConfigFile } from '../../src/config/index.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -157,6 +158,26 @@ describe('chart: sidecar mode with SQLite', () => {
     assert.match(r.get('Deployment').spec.template.metadata.annotations['checksum/secret'], /^[0-9a-f]{64}$/);
   });
 
+  test('secret.exposeAs files: the Secret is mounted read-only as a directory, and no env var carries it', (t) => {
+    const r = mustRender(t, ['sidecar-sqlite.yaml', { secret: { exposeAs: 'files' } }]);
+    if (!r) return;
+    const d = r.get('Deployment');
+    const gh = containerOf(d, 'gatehouse');
+    const env = envOf(gh);
+    assert.equal(env.GATEHOUSE_TOKEN_KEY, undefined, 'files only: no env var from the Secret');
+    const mount = gh.volumeMounts.find((m: { name: string }) => m.name === 'secret-files');
+    assert.deepEqual(mount, { name: 'secret-files', mountPath: '/var/run/secrets/gatehouse', readOnly: true });
+    const volume = d.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'secret-files');
+    assert.deepEqual(volume.secret, { secretName: r.get('Secret').metadata.name, defaultMode: 0o440 });
+    assert.equal(containerOf(d, 'app').volumeMounts?.find((m: { name: string }) => m.name === 'secret-files'), undefined, 'the app does not see the Secret');
+    const both = mustRender(t, ['sidecar-sqlite.yaml', { secret: { exposeAs: 'both' } }]);
+    const bothGh = containerOf(both!.get('Deployment'), 'gatehouse');
+    assert.ok(envOf(bothGh).GATEHOUSE_TOKEN_KEY, 'both: env var kept');
+    assert.ok(bothGh.volumeMounts.some((m: { name: string }) => m.name === 'secret-files'), 'both: files mounted');
+    const plain = mustRender(t, ['sidecar-sqlite.yaml']);
+    assert.ok(!containerOf(plain!.get('Deployment'), 'gatehouse').volumeMounts.some((m: { name: string }) => m.name === 'secret-files'), 'env (default): nothing mounted');
+  });
+
   test('shutdown: terminationGracePeriodSeconds covers drain + grace + margin; the app outlives the drain', (t) => {
     const r = mustRender(t, ['sidecar-sqlite.yaml']);
     if (!r) return;
@@ -240,6 +261,16 @@ describe('chart: gateway mode with PostgreSQL and every option on', () => {
     assert.equal(env.UV_THREADPOOL_SIZE, '4');
     const ann = r.get('Deployment').spec.template.metadata.annotations ?? {};
     assert.equal(ann['prometheus.io/scrape'], undefined, 'annotations off when the Operator scrapes');
+  });
+
+  test('secret.exposeAs files: the database URL is read from the mounted file of its key', (t) => {
+    const r = mustRender(t, ['gateway-postgres.yaml', { secret: { exposeAs: 'files', mountPath: '/run/gh-secrets' } }]);
+    if (!r) return;
+    assert.deepEqual(configOf(r).storage, { driver: 'postgres', postgres: { url: '${file:/run/gh-secrets/database-url}', pool_max: 20 } });
+    const gh = containerOf(r.get('Deployment'), 'gatehouse');
+    assert.equal(envOf(gh).GATEHOUSE_DATABASE_URL, undefined);
+    assert.equal(gh.volumeMounts.find((m: { name: string }) => m.name === 'secret-files').mountPath, '/run/gh-secrets');
+    assert.equal(r.get('Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'secret-files').secret.secretName, 'gatehouse-secrets');
   });
 
   test('shutdown arithmetic with a preStop sleep: 3 + 10 + 30 + 10', (t) => {
@@ -342,6 +373,40 @@ describe('chart: Gatehouse accepts the configuration the chart renders', () => {
     ['gateway-postgres', ['gateway-postgres.yaml']],
     ['mysql', [{ app: { image: { repository: 'x' } }, storage: { driver: 'mysql' }, secret: { existingSecret: 's', env: { GATEHOUSE_DATABASE_URL: 'url' } } }]],
   ];
+  test('secret.exposeAs files: the rendered config loads with the Secret written as the kubelet mounts it', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-chart-files-'));
+    try {
+      const mountPath = join(dir, 'secrets');
+      const r = mustRender(t, [{
+        app: { image: { repository: 'x' } }, storage: { driver: 'postgres' },
+        secret: { create: true, exposeAs: 'files', mountPath, values: { GATEHOUSE_DATABASE_URL: 'postgres://gatehouse@127.0.0.1:5432/gatehouse', 'token-key': 'f'.repeat(40) } },
+        config: { sessions: { token_keys: [{ id: 'k1', secret: `\${file:${mountPath}/token-key}` }] } },
+      }]);
+      if (!r) return;
+      // The kubelet writes each key of the Secret as a file under the mount; kubectl create secret --from-file
+      // keeps a file's trailing newline, which Gatehouse removes.
+      mkdirSync(mountPath);
+      for (const [key, value] of Object.entries(r.get('Secret').data as Record<string, string>)) writeFileSync(join(mountPath, key), `${Buffer.from(value, 'base64').toString()}\n`);
+      const file = join(dir, 'gatehouse.yaml');
+      const yaml = r.all('ConfigMap').find((m) => m.data?.['gatehouse.yaml'])!.data['gatehouse.yaml'] as string;
+      assert.ok(!yaml.includes('postgres://') && !yaml.includes('ffffffff'), 'no secret in the ConfigMap');
+      writeFileSync(file, yaml);
+      const env = { PATH: process.env.PATH };
+      const check = run(process.execPath, [join(repoRoot, 'bin', 'gatehouse.js'), 'check-config', '--config', file], { env, cwd: dir });
+      assert.equal(check.status, 0, `check-config:\n${check.stdout}${check.stderr}`);
+      const loaded = readConfigFile(file, {}).config;
+      assert.equal(loaded.storage.driver === 'postgres' && loaded.storage.postgres.url, 'postgres://gatehouse@127.0.0.1:5432/gatehouse');
+      assert.equal(loaded.sessions.token_keys[0]!.secret, 'f'.repeat(40));
+      // A Secret without the key the config names: check-config names the YAML path and the file.
+      rmSync(join(mountPath, 'token-key'));
+      const broken = run(process.execPath, [join(repoRoot, 'bin', 'gatehouse.js'), 'check-config', '--config', file], { env, cwd: dir });
+      assert.equal(broken.status, 1);
+      assert.match(broken.stderr, new RegExp(`sessions\\.token_keys\\[0\\]\\.secret.*cannot read secret file ${mountPath}/token-key: ENOENT`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const [name, values] of cases) {
     test(name, (t) => {
       const r = mustRender(t, values);

@@ -1,8 +1,12 @@
 // The configuration edge: every kind of problem is reported, all at once, with its YAML path and line, before
 // anything listens; ${ENV} interpolation works on parsed scalars so the environment can never add YAML structure.
-import { test, describe } from 'node:test';
+import { after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfigText } from '../../src/config/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfigText, readConfigFile } from '../../src/config/index.js';
+import { MAX_SECRET_FILE_BYTES } from '../../src/config/interpolate.js';
 import { ConfigError, formatConfigProblem, type ConfigProblem } from '../../src/errors/index.js';
 
 /** The problems a text produces (fails the test when it loads). */
@@ -35,7 +39,7 @@ describe('config: a valid file', () => {
   test('loads with documented defaults and is frozen', () => {
     const config = parseConfigText(VALID, {});
     assert.deepEqual(config.server.listen, { host: '0.0.0.0', port: 4180 });
-    assert.deepEqual(config.admin.listen, { host: '0.0.0.0', port: 4181 });
+    assert.deepEqual(config.admin.listen, { host: '127.0.0.1', port: 4181 });
     assert.equal(config.upstreams['app']!.timeout, 30_000);
     assert.equal(config.server.identity_header_prefix, 'X-Auth-');
     assert.deepEqual(config.server.trusted_proxies, []);
@@ -251,4 +255,69 @@ routes:
     const config = parseConfigText(withVar('${UP_URL}'), { UP_URL: 'http://127.0.0.1:1/${OTHER}', OTHER: 'x' });
     assert.equal(config.upstreams['app']!.url, 'http://127.0.0.1:1/${OTHER}');
   });
+});
+
+describe('config: ${file:/path} secrets (mounted Kubernetes Secrets)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-secret-files-'));
+  const secret = 'k'.repeat(40);
+  writeFileSync(join(dir, 'token-key'), `${secret}\n`);
+  writeFileSync(join(dir, 'crlf'), `${secret}\r\n`);
+  writeFileSync(join(dir, 'two-newlines'), `${secret}\n\n`);
+  writeFileSync(join(dir, 'host'), '127.0.0.9');
+  writeFileSync(join(dir, 'huge'), 'x'.repeat(MAX_SECRET_FILE_BYTES + 1));
+  const withKey = (value: string, url = 'http://127.0.0.1:8080'): string => `upstreams:
+  app: { url: "${url}" }
+routes:
+  - { name: r, policy: public, upstream: app }
+sessions:
+  token_keys:
+    - { id: k1, secret: "${value}" }
+`;
+  const keyOf = (value: string): string => parseConfigText(withKey(value), {}).sessions.token_keys[0]!.secret;
+
+  test('the file replaces the reference, with one trailing newline (LF or CRLF) removed', () => {
+    assert.equal(keyOf(`\${file:${dir}/token-key}`), secret);
+    assert.equal(keyOf(`\${file:${dir}/crlf}`), secret);
+    assert.equal(keyOf(`\${file:${dir}/two-newlines}`), `${secret}\n`, 'only one newline is trimmed');
+  });
+
+  test('a reference inside a longer string, next to ${ENV}', () => {
+    const config = parseConfigText(withKey(`\${file:${dir}/token-key}`, `http://\${file:${dir}/host}:\${PORT}/`), { PORT: '81' });
+    assert.equal(config.upstreams['app']!.url, 'http://127.0.0.9:81/');
+  });
+
+  test('a missing file is a problem naming the YAML path, line and file, and every problem is reported at once', () => {
+    const problems = problemsOf(`${withKey(`\${file:${dir}/absent}`)}    - { id: k2, secret: "\${file:${dir}/huge}" }
+    - { id: k3, secret: "\${file:relative/key}" }
+`);
+    const missing = problemAt(problems, 'sessions.token_keys[0].secret', new RegExp(`cannot read secret file ${dir}/absent: ENOENT`));
+    assert.equal(missing.line, 7);
+    problemAt(problems, 'sessions.token_keys[1].secret', /larger than 65536 bytes/);
+    problemAt(problems, 'sessions.token_keys[2].secret', /expected an absolute path/);
+  });
+
+  test('an unreadable path (a directory, as a mount gone wrong leaves) is a problem naming it', () => {
+    const problems = problemsOf(withKey(`\${file:${dir}}`));
+    problemAt(problems, 'sessions.token_keys[0].secret', new RegExp(`cannot read secret file ${dir}: EISDIR`));
+  });
+
+  test('secrets never appear in problems: a too-short secret from a file is reported without its value', () => {
+    writeFileSync(join(dir, 'short'), 'hunter2-short\n');
+    const problems = problemsOf(withKey(`\${file:${dir}/short}`));
+    problemAt(problems, 'sessions.token_keys[0].secret', /at least 32 characters/);
+    for (const p of problems) assert.doesNotMatch(JSON.stringify(p), /hunter2/);
+  });
+
+  test('the contents of a file are not interpolated again', () => {
+    writeFileSync(join(dir, 'dollar'), `\${OTHER}${secret}\n`);
+    assert.equal(parseConfigText(withKey(`\${file:${dir}/dollar}`), { OTHER: 'x' }).sessions.token_keys[0]!.secret, `\${OTHER}${secret}`);
+  });
+
+  test('a whole config file with file secrets loads through readConfigFile', () => {
+    const file = join(dir, 'gatehouse.yaml');
+    writeFileSync(file, withKey(`\${file:${dir}/token-key}`));
+    assert.equal(readConfigFile(file, {}).config.sessions.token_keys[0]!.secret, secret);
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
 });

@@ -243,6 +243,23 @@ export function sample(metrics: string, name: string, labels: Record<string, str
   return undefined;
 }
 
+/**
+ * The sum of every series of `name` whose labels include `labels`: counters now start at 0 for each known label
+ * value, so a partial label set matches several series and the first one is not the one that moved.
+ */
+export function sampleSum(metrics: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have: Record<string, string> = {};
+    for (const pair of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) have[pair[1]!] = pair[2]!;
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3]);
+  }
+  return total;
+}
+
 /** Fetches /metrics from the admin listener. */
 export async function scrape(adminPort: number): Promise<string> {
   const answer = await send(adminPort, { path: '/metrics' });

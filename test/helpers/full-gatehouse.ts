@@ -7,7 +7,7 @@ import type { AccountAdmin } from '../../src/auth/account-admin.js';
 import type { AccountsRuntime } from '../../src/accounts/install-accounts.js';
 import type { SessionService } from '../../src/sessions/session-service.js';
 import type { Store } from '../../src/store/store.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
 import type { TestDatabase } from './drivers.js';
 import { within } from './core-net.js';
 
@@ -40,7 +40,7 @@ export function merge(base: Record<string, unknown>, over: Record<string, unknow
  * the drain delay is 0, and the test may override any key.
  */
 export async function startFullGatehouse(db: TestDatabase, upstreams: Record<string, string>, routes: unknown[],
-  overrides: Record<string, unknown> = {}): Promise<FullGatehouse> {
+  overrides: Record<string, unknown> = {}, options: { logger?: Logger } = {}): Promise<FullGatehouse> {
   const object = merge({
     server: { listen: '127.0.0.1:0', public_url: 'http://127.0.0.1', drain_delay: '0s', grace_period: '2s' },
     admin: { listen: '127.0.0.1:0' },
@@ -52,7 +52,7 @@ export async function startFullGatehouse(db: TestDatabase, upstreams: Record<str
     audit: { flush_interval: '100ms' },
   }, overrides);
   const config = parseConfigText(stringify(object), {});
-  const app = await buildApp({ config, logger: silentLogger(), listen: { ingress: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } } });
+  const app = await buildApp({ config, logger: options.logger ?? silentLogger(), listen: { ingress: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } } });
   const { ingress, admin } = await within(10_000, 'gatehouse to start', app.start());
   return {
     app, auth: { sessions: app.sessions!, accounts: app.accounts!, selfService: app.selfService! }, store: app.store!, config, port: ingress.port, adminPort: admin.port, base: `http://127.0.0.1:${ingress.port}`,

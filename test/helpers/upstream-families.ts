@@ -220,8 +220,12 @@ async function startChild(family: 'python' | 'go', routes: readonly string[] | u
         resolve(parsed.listening);
         return;
       }
+      // Go's net/http moves Host out of the header map (r.Host): put it back, so every family reports the Host it read.
+      const headers = parsed.headers ?? [];
+      const host = (parsed as { host?: string }).host;
+      if (host !== undefined && !headers.some(([k]) => k.toLowerCase() === 'host')) headers.unshift(['Host', host]);
       executed.push({
-        family, method: parsed.method ?? '', target: parsed.target ?? '', headers: parsed.headers ?? [], bodyLength: parsed.bodyLength ?? 0,
+        family, method: parsed.method ?? '', target: parsed.target ?? '', headers, bodyLength: parsed.bodyLength ?? 0,
         ...(parsed.handler === undefined ? {} : { handler: parsed.handler }),
       });
     });

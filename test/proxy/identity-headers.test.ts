@@ -12,6 +12,8 @@ const SPOOFED = [
   'X-Auth-User-Id', 'x-auth-email', 'X_AUTH_ROLES', 'X-Auth-Name', 'X-Auth-Request-User', 'X-Forwarded-User', 'X-Forwarded-Email',
   'X-Forwarded-Groups', 'X-Forwarded-Preferred-Username', 'Remote-User', 'X-Remote-User', 'remote_user', 'X-Remote-Groups',
   'X-WebAuth-User', 'X-Authenticated-User', 'X-Gatehouse-User', 'X-Auth-Email-Verified', 'x_auth_amr',
+  // The signed identity assertion's default header and its look-alikes (test/signing covers a configured name).
+  'X-Gatehouse-Assertion', 'x_gatehouse_assertion', 'X-Pomerium-Jwt-Assertion', 'X-JWT-Assertion',
 ];
 
 /** Each name in several casings and with "_" for "-" (and back). */

@@ -94,9 +94,14 @@ describe('websockets through the proxy', () => {
     assert.deepEqual(await open('/dead-ws/x'), { refused: 502 });
   });
 
-  test('an Upgrade request that is not a websocket still gets an answer and the listener keeps serving', async () => {
-    const answer = await rawExchange(gh.port, 'GET /plain/x HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n');
-    assert.equal(answer.status, 403);
+  test('an h2c upgrade is refused with 400 (never forwarded, whatever the route) and the listener keeps serving', async () => {
+    const before = app.requests.length;
+    for (const path of ['/plain/x', '/ws/x']) {
+      const answer = await rawExchange(gh.port, `GET ${path} HTTP/1.1\r\nHost: gatehouse.test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n`);
+      assert.equal(answer.status, 400);
+      assert.deepEqual(JSON.parse(answer.body), { error: 'bad_request', code: 'GATE_ERR_BAD_REQUEST', message: 'upgrades to h2c are never forwarded' });
+    }
+    assert.equal(app.requests.length, before);
     assert.equal((await send(gh.port, { path: '/plain/ok' })).status, 200);
   });
 });

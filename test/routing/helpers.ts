@@ -8,14 +8,15 @@ export function route(
   path: string,
   options: {
     host?: string; methods?: RouteConfig['match']['methods']; policy?: RoutePolicy; caseSensitive?: boolean; upstream?: string;
-    websockets?: boolean;
+    websockets?: boolean; upgradeProtocols?: string[];
   } = {},
 ): RouteConfig {
   const match: RouteConfig['match'] = { path };
   if (options.host !== undefined) match.host = options.host;
   if (options.methods !== undefined) match.methods = options.methods;
   if (options.caseSensitive !== undefined) match.case_sensitive = options.caseSensitive;
-  return { name, match, policy: options.policy ?? 'authenticated', upstream: options.upstream ?? 'app', websockets: options.websockets ?? false };
+  return { name, match, policy: options.policy ?? 'authenticated', upstream: options.upstream ?? 'app', websockets: options.websockets ?? false,
+    upgrade_protocols: options.upgradeProtocols ?? [] };
 }
 
 /** The target of a raw request path as the ingress hands it to RouteTable.match; throws if normalizePath refuses it. */

@@ -352,6 +352,55 @@ export function storeContract(name: string, makeDatabase: () => Promise<TestData
       assert.equal((await store.loginAttempts.get([k2], 60_000, t0)).get(k2), 0);
     });
 
+    test('login attempts: windows report the last failure, and one of concurrent claimers wins a paced attempt', async () => {
+      const key = `acct:${randomUUID()}`;
+      const t0 = new Date(1_800_000_100_000);
+      assert.equal((await store.loginAttempts.windows([key], 60_000, t0)).get(key), undefined, 'no window yet');
+      await store.loginAttempts.increment([key], 60_000, t0);
+      const t1 = new Date(t0.getTime() + 5_000);
+      await store.loginAttempts.increment([key], 60_000, t1);
+      const w = (await store.loginAttempts.windows([key], 60_000, t1)).get(key);
+      assert.deepEqual(w, { failures: 2, windowStart: t0, lastFailureAt: t1 });
+      const t2 = new Date(t1.getTime() + 1_000);
+      const claims = await Promise.all(Array.from({ length: 8 }, () => store.loginAttempts.claim(key, t1, t2)));
+      assert.equal(claims.filter(Boolean).length, 1, `exactly one claim wins: ${claims.join(',')}`);
+      assert.deepEqual((await store.loginAttempts.windows([key], 60_000, t2)).get(key)?.lastFailureAt, t2);
+      assert.equal(await store.loginAttempts.claim(`acct:${randomUUID()}`, t1, t2), false, 'no window: nothing to claim');
+    });
+
+    test('the longest accepted inputs fit: 254-character registration address, 320-character login key, long names', async () => {
+      const tag = randomUUID().slice(0, 8);
+      const registered = `${tag}${'r'.repeat(56)}@${'d'.repeat(184)}.test`;
+      assert.equal(registered.length, 254);
+      const user = await store.users.create({ email: registered, name: 'N'.repeat(200), passwordHash: `$argon2id$${'h'.repeat(200)}` });
+      assert.equal((await store.users.getByEmail(registered.toUpperCase()))?.id, user.id);
+      const login = `${'l'.repeat(64)}@${'e'.repeat(250)}.test`;
+      assert.equal(login.length, 320);
+      assert.equal(await store.users.getByEmail(login), null, 'a 320-character lookup is an ordinary miss');
+      // Every throttle key the code builds, at the longest input each accepts (an IPv6 address with a zone too).
+      const keys = [`acct:${login}`, `reset:acct:${login}`, `mfa:${'u'.repeat(128)}`, `ip:fe80:0000:0000:0000:0204:61ff:fe9d:f156%${'z'.repeat(64)}`,
+        `device:${'k'.repeat(512)}`, `x:${'ü'.repeat(2000)}`];
+      const counts = await store.loginAttempts.increment(keys, 60_000);
+      for (const k of keys) assert.equal(counts.get(k), 1, `counted: ${k.slice(0, 24)}...`);
+      assert.equal((await store.loginAttempts.get(keys, 60_000)).get(keys[0]!), 1);
+      await store.loginAttempts.clear(keys[0]!);
+      assert.equal((await store.loginAttempts.get(keys, 60_000)).get(keys[0]!), 0);
+      const org = await store.orgs.create({ slug: `${tag}${'s'.repeat(55)}`, name: 'O'.repeat(200), createdBy: user.id });
+      assert.equal(org.slug.length, 63);
+      const hook = await store.webhooks.create({ orgId: org.id, url: `https://example.com/${'p'.repeat(2020)}`, secret: 's'.repeat(64), events: ['*'] });
+      assert.equal(hook.url.length, 2040);
+      const session = await store.sessions.create({
+        id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + 60_000), idleExpiresAt: new Date(Date.now() + 60_000),
+        userAgent: 'A'.repeat(4096), clientIp: 'fe80:0000:0000:0000:0204:61ff:fe9d:f156',
+      });
+      assert.equal((await store.sessions.get(session.id))?.userAgent?.length, 4096);
+      await store.audit.insert([{ id: randomUUID(), at: new Date(), actor: user.id, org: org.id, action: 'user.login', target: login, clientIp: null, userAgent: 'A'.repeat(4096), data: { email: login } }]);
+      const mail = await store.mailOutbox.enqueue([{ template: 'verify-email', toAddress: registered, payload: 'x' }]);
+      assert.equal(mail[0]!.toAddress, registered);
+      const token = await store.accountTokens.create({ id: randomUUID(), purpose: 'reset_password', userId: user.id, email: registered, expiresAt: new Date(Date.now() + 60_000) });
+      assert.equal(token.email, registered);
+    });
+
     test('memberships: listApprovedForUser is the approved organizations only, by slug, bounded', async () => {
       const user = await newUser();
       const tag = randomUUID().slice(0, 6);

@@ -142,9 +142,14 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 {{- if not (include "gatehouse.secretName" .) }}
 {{- fail (printf "storage.driver %s needs the database URL from a Secret: set secret.existingSecret (or secret.create with secret.values.%s)" .Values.storage.driver .Values.storage.urlEnv) }}
 {{- end }}
-{{- $_ := set $storage .Values.storage.driver (dict "url" (printf "${%s}" .Values.storage.urlEnv) "pool_max" (int .Values.storage.poolMax)) }}
+{{- $url := printf "${%s}" .Values.storage.urlEnv }}
+{{- if eq .Values.secret.exposeAs "files" }}
+{{- $url = printf "${file:%s/%s}" (trimSuffix "/" .Values.secret.mountPath) (include "gatehouse.databaseUrlKey" .) }}
+{{- end }}
+{{- $_ := set $storage .Values.storage.driver (dict "url" $url "pool_max" (int .Values.storage.poolMax)) }}
 {{- end }}
 {{- $defaults := dict "upstreams" (dict "app" $upstream) }}
+{{- /* admin binds every interface here (Gatehouse's own default is loopback): probes and scrapes come to the pod IP. */}}
 {{- $forced := dict
   "server" (dict
     "listen" (printf "0.0.0.0:%d" (int .Values.containerPorts.http))
@@ -164,7 +169,7 @@ shutdown timings it budgets for, storage it mounts, the upstream it deploys).
 {{/*
 SHA-256 of the configuration without the settings a reload applies live (src/config/reload-plan.ts,
 LIVE_SETTINGS): routes, routing, upstreams, server.trusted_proxies, server.identity_header_prefix, server.max_in_flight,
-server.drain_delay, server.grace_period, logging.level. It changes exactly when the pods need a restart.
+server.drain_delay, server.grace_period, logging.level, logging.access_log. It changes exactly when the pods need a restart.
 */}}
 {{- define "gatehouse.restartConfigChecksum" -}}
 {{- $cfg := include "gatehouse.config" . | fromYaml }}
@@ -173,15 +178,25 @@ server.drain_delay, server.grace_period, logging.level. It changes exactly when 
 {{- $_ := set $cfg "server" (omit $cfg.server "trusted_proxies" "identity_header_prefix" "max_in_flight" "drain_delay" "grace_period") }}
 {{- end }}
 {{- if kindIs "map" $cfg.logging }}
-{{- $_ := set $cfg "logging" (omit $cfg.logging "level") }}
+{{- $_ := set $cfg "logging" (omit $cfg.logging "level" "access_log") }}
 {{- end }}
 {{- toJson $cfg | sha256sum }}
 {{- end }}
 
-{{/* Environment variables taken from the Secret. */}}
+{{/* The key of the Secret that holds the database URL: secret.env's mapping of storage.urlEnv, or urlEnv itself. */}}
+{{- define "gatehouse.databaseUrlKey" -}}
+{{- default .Values.storage.urlEnv (get .Values.secret.env .Values.storage.urlEnv) }}
+{{- end }}
+
+{{/* Whether the Secret is mounted as files (secret.exposeAs files or both). */}}
+{{- define "gatehouse.secretFiles" -}}
+{{- if and (include "gatehouse.secretName" .) (has .Values.secret.exposeAs (list "files" "both")) }}true{{ end }}
+{{- end }}
+
+{{/* Environment variables taken from the Secret (secret.exposeAs env or both). */}}
 {{- define "gatehouse.secretEnv" -}}
 {{- $name := include "gatehouse.secretName" . }}
-{{- if $name }}
+{{- if and $name (has .Values.secret.exposeAs (list "env" "both")) }}
 {{- $env := dict }}
 {{- if and .Values.secret.create (not .Values.secret.existingSecret) }}
 {{- range $k, $_ := .Values.secret.values }}{{ $_ := set $env $k $k }}{{ end }}
@@ -264,6 +279,11 @@ with gatehouse as a dependency in mode "embedded" (it then renders the ConfigMap
     - name: data
       mountPath: {{ include "gatehouse.dataDir" . }}
     {{- end }}
+    {{- if include "gatehouse.secretFiles" . }}
+    - name: secret-files
+      mountPath: {{ .Values.secret.mountPath }}
+      readOnly: true
+    {{- end }}
     {{- with .Values.extraVolumeMounts }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -292,6 +312,14 @@ a subPath mount never changes.
 {{- else }}
   emptyDir: {}
 {{- end }}
+{{- end }}
+{{- if include "gatehouse.secretFiles" . }}
+{{- /* One file per key; mounted as a directory (no subPath) so the kubelet updates it in place. 0440 (288):
+the owner and the pod's fsGroup read, nobody writes. */}}
+- name: secret-files
+  secret:
+    secretName: {{ include "gatehouse.secretName" . }}
+    defaultMode: 288
 {{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../../errors/index.js';
 import type { EndpointContext } from '../../http/endpoint-router.js';
-import { sendJson } from '../../http/respond.js';
+import { mergeSetCookie, sendJson } from '../../http/respond.js';
 import { serializeCookie } from '../../sessions/cookie.js';
 import { presentedToken } from '../../sessions/presented-token.js';
 import { canonicalEmail } from '../../store/canonical-email.js';
@@ -15,7 +15,8 @@ import { userView } from './user-view.js';
 const LOGIN_BODY_LIMIT = 16 * 1024;
 
 /**
- * POST /.gatehouse/login. Order matters: CSRF, then the throttle (a store read, no hashing), then one Argon2 verify
+ * POST /.gatehouse/login. Order matters: CSRF, then the throttle (a store read, no hashing: per IP, then the
+ * account's pace unless the browser's device cookie shows it signed in to this account before), then one Argon2 verify
  * through the bounded pool for every attempt, real or dummy, so wrong email and wrong password take the same time
  * and answer the same 401.
  */
@@ -29,10 +30,13 @@ export function loginEndpoint(deps: AuthDeps) {
     const userAgent = req.headers['user-agent'] ?? null;
     // In a login storm most attempts are refused here, before the throttle read and the user lookup.
     deps.hasher.rejectIfFull();
-    const verdict = await deps.throttle.check(email, ctx.clientIp);
+    // A device cookie that cannot be checked (its key unreadable) only means an unknown browser: paced, not refused.
+    const device = await deps.deviceCookies?.verify(req, email).catch(() => undefined);
+    const attempt = { email, ip: ctx.clientIp, device };
+    const verdict = await deps.throttle.check(attempt);
     if (!verdict.allowed) {
       deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'throttled' });
-      deps.audit.record({ actor: null, org: null, action: 'login.throttled', target: canonicalEmail(email), clientIp: ctx.clientIp, userAgent, data: { scope: verdict.scope } });
+      deps.audit.record({ actor: null, org: null, action: 'login.throttled', target: canonicalEmail(email), clientIp: ctx.clientIp, userAgent, data: { scope: verdict.scope, known_device: device !== undefined } });
       throw new GatehouseError('GATE_ERR_TOO_MANY_ATTEMPTS', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
     }
     const user = await deps.store.users.getByEmail(email);
@@ -40,7 +44,7 @@ export function loginEndpoint(deps: AuthDeps) {
     const ok = usable ? await deps.hasher.verify(user.passwordHash!, password) : await deps.hasher.dummyVerify(password);
     if (!ok || !usable) {
       const reason = user === null ? 'unknown_user' : user.disabled ? 'disabled' : user.passwordHash === null ? 'no_password' : 'bad_password';
-      await deps.throttle.recordFailure(email, ctx.clientIp);
+      await deps.throttle.recordFailure(attempt);
       deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'failure' });
       deps.audit.record({ actor: user?.id ?? null, org: null, action: 'user.login', target: user?.id ?? canonicalEmail(email), clientIp: ctx.clientIp, userAgent, data: { result: 'failure', reason, method: 'password' } });
       if (body.kind === 'form') {
@@ -52,7 +56,13 @@ export function loginEndpoint(deps: AuthDeps) {
     }
     await deps.throttle.recordSuccess(email);
     if (deps.hasher.needsRehash(user.passwordHash!)) void rehash(deps, user, password);
-    await startSession(deps, req, res, ctx, user, body, rd, 'password', 'local');
+    // The password was right: from now on this browser is a known device for the account (auth/device-cookie.ts).
+    const deviceCookie = await deps.deviceCookies?.issue(user.email).catch((err: unknown) => {
+      deps.logger.warn({ err: (err as Error).message }, 'device cookie not issued');
+      return undefined;
+    });
+    if (deviceCookie !== undefined) res.setHeader('set-cookie', deviceCookie);
+    await startSession(deps, req, mergeSetCookie(res), ctx, user, body, rd, 'password', 'local');
   };
 }
 
@@ -83,7 +93,7 @@ export async function startSession(
     sendJson(res, status, { user: userView(user), token: session.token, expires_at: session.expiresAt.toISOString() }, { 'set-cookie': cookie });
     return;
   }
-  const target = safeRedirectTarget(rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  const target = safeRedirectTarget(rd, deps.config.server.public_url, deps.redirectHosts());
   res.writeHead(303, { location: target, 'set-cookie': cookie, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
 }

@@ -18,7 +18,7 @@ export interface LoginPageOptions {
  */
 export function renderLoginPage(deps: AuthDeps, req: IncomingMessage, res: ServerResponse, options: LoginPageOptions): void {
   const { token, setCookie } = deps.csrf.issue(req);
-  const rd = safeRedirectTarget(options.rd, deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+  const rd = safeRedirectTarget(options.rd, deps.config.server.public_url, deps.redirectHosts());
   const { config } = deps;
   const local = config.auth.local.enabled;
   const passkeys = local && config.accounts.mfa.webauthn.enabled;

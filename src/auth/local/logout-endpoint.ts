@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EndpointContext } from '../../http/endpoint-router.js';
 import { page, sendHtml, escapeHtml } from '../../http/respond.js';
-import { clearCookie } from '../../sessions/cookie.js';
+import { clearSessionCookie } from '../../sessions/cookie.js';
 import { presentedToken } from '../../sessions/presented-token.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { readParsedBody, stringField } from '../../http/request-body.js';
@@ -26,13 +26,13 @@ export function logoutEndpoint(deps: AuthDeps) {
         });
       }
     }
-    const cleared = clearCookie(deps.cookieName, deps.cookie);
+    const cleared = clearSessionCookie(deps.cookieName, deps.cookie);
     if (body.kind === 'json') {
       res.writeHead(204, { 'set-cookie': cleared, 'cache-control': 'no-store' });
       res.end();
       return;
     }
-    const rd = safeRedirectTarget(stringField(body, 'rd', { optional: true, max: 2048 }), deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+    const rd = safeRedirectTarget(stringField(body, 'rd', { optional: true, max: 2048 }), deps.config.server.public_url, deps.redirectHosts());
     res.writeHead(303, { location: rd, 'set-cookie': cleared, 'cache-control': 'no-store', 'content-length': 0 });
     res.end();
   };
@@ -42,7 +42,7 @@ export function logoutEndpoint(deps: AuthDeps) {
 export function logoutPageEndpoint(deps: AuthDeps) {
   return (req: IncomingMessage, res: ServerResponse, ctx: EndpointContext): void => {
     const { token, setCookie } = deps.csrf.issue(req);
-    const rd = safeRedirectTarget(ctx.query.get('rd'), deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+    const rd = safeRedirectTarget(ctx.query.get('rd'), deps.config.server.public_url, deps.redirectHosts());
     sendHtml(res, 200, page('Sign out', '<h1>Sign out?</h1><form method="post" action="/.gatehouse/logout">' +
       `<input type="hidden" name="csrf" value="${escapeHtml(token)}"><input type="hidden" name="rd" value="${escapeHtml(rd)}">` +
       '<button type="submit">Sign out</button></form>'), { 'set-cookie': setCookie });

@@ -16,7 +16,7 @@ import { OAuthFailure, type Provider } from './provider.js';
  */
 export function startEndpoint(deps: AuthDeps, provider: Provider, sealer: TransactionSealer) {
   return async (req: IncomingMessage, res: ServerResponse, ctx: EndpointContext): Promise<void> => {
-    const rd = safeRedirectTarget(ctx.query.get('rd'), deps.config.server.public_url, deps.config.auth.allowed_redirect_hosts);
+    const rd = safeRedirectTarget(ctx.query.get('rd'), deps.config.server.public_url, deps.redirectHosts());
     const state = client.randomState();
     const codeVerifier = client.randomPKCECodeVerifier();
     const nonce = provider.usesNonce ? client.randomNonce() : undefined;

@@ -6,7 +6,7 @@ import type { Identity } from '../3-authenticate/identity.js';
 /** Why a caller may pass. */
 export type AllowReason = 'public' | 'authenticated' | 'role' | 'org';
 /** Why a known (or irrelevant) caller may not pass: each is a 403. */
-export type DenyReason = 'route_closed' | 'missing_role' | 'missing_org' | 'upgrade_not_allowed' | 'email_unverified';
+export type DenyReason = 'route_closed' | 'missing_role' | 'missing_org' | 'upgrade_not_allowed' | 'upgrade_protocol_not_allowed' | 'email_unverified';
 
 /** How an unauthenticated caller signs in: a page for browsers, a challenge for API clients (RFC 9110 §11.6.1). */
 export interface SignIn {
@@ -36,6 +36,7 @@ const DENY_MESSAGES: Record<DenyReason, string> = {
   missing_role: 'you lack a role this route requires',
   missing_org: 'you lack a role this route requires',
   upgrade_not_allowed: 'upgrades are not allowed on this route',
+  upgrade_protocol_not_allowed: 'this route allows upgrades to websocket only (or to the protocols it lists)',
   email_unverified: 'this needs a confirmed email address',
 };
 const DENIED = Object.fromEntries(Object.entries(DENY_MESSAGES)
@@ -81,17 +82,26 @@ export function hasSecondFactor(identity: Pick<Identity, 'amr'>): boolean {
   return identity.amr?.includes('mfa') === true;
 }
 
-/** The authorize stage: the route's policy, then whether the route takes upgrades. */
-export type Authorize = (route: CompiledRoute, identity: Identity | undefined, pathAndQuery: string, upgrade: boolean) => Decision;
+/**
+ * The authorize stage: the route's policy, then whether the route takes upgrades, and every protocol offered
+ * (`protocols`, as the judge read the Upgrade header; absent means websocket).
+ */
+export type Authorize = (route: CompiledRoute, identity: Identity | undefined, pathAndQuery: string, upgrade: boolean,
+  protocols?: readonly string[]) => Decision;
 
 /**
  * Builds the authorize stage. `signInUrl(rd)` says where an unauthenticated browser goes (the login page, or the
  * default OAuth provider's start); it is read per decision, so it may change after the stage is built.
  */
 export function createAuthorize(signInUrl: (rd: string) => string): Authorize {
-  return (route, identity, pathAndQuery, upgrade) => {
+  return (route, identity, pathAndQuery, upgrade, protocols) => {
     const decision = decide(route.config.policy, identity, pathAndQuery, signInUrl);
-    if (upgrade && decision.kind === 'allow' && !route.config.websockets) return DENIED.upgrade_not_allowed;
+    if (upgrade && decision.kind === 'allow') {
+      if (!route.config.websockets || route.upgradeProtocols.length === 0) return DENIED.upgrade_not_allowed;
+      if (protocols !== undefined && !protocols.every((p) => route.upgradeProtocols.includes(p.toLowerCase()))) {
+        return DENIED.upgrade_protocol_not_allowed;
+      }
+    }
     return decision;
   };
 }

@@ -25,8 +25,13 @@ export interface ForwardTarget {
 export interface Forward {
   /** Forwards one HTTP request; resolves the error to answer, or undefined when answered (or nobody is left to answer). */
   http(req: IncomingMessage, res: ServerResponse, target: ForwardTarget, headers: string[], table: RuntimeTable, ctx: RequestContext): Promise<GatehouseError | undefined>;
-  /** Forwards an Upgrade handshake; resolves the error to answer on the raw socket, or undefined once relayed. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: ForwardTarget, headers: string[], table: RuntimeTable, ctx: RequestContext): Promise<GatehouseError | undefined>;
+  /**
+   * Forwards a judged Upgrade handshake (`method`, the mutated `headers`, the offered `protocols`); the client socket
+   * is paused and `head` held until the upstream answers 101. Resolves the error to answer on the raw socket, or
+   * undefined once answered (switched, or a declined answer relayed); a switched upgrade's `ctx.status` is 101.
+   */
+  upgrade(socket: Duplex, head: Buffer, target: ForwardTarget, request: { readonly method: string; readonly headers: readonly string[];
+    readonly protocols: readonly string[] }, table: RuntimeTable, ctx: RequestContext): Promise<GatehouseError | undefined>;
 }
 
 /** Builds the forward stage. */
@@ -46,7 +51,9 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
   return {
     async http(req, res, target, headers, table, ctx) {
       const upstream = upstreamOf(target, table);
+      const startedAt = performance.now();
       const outcome = await forwardHttp(req, res, upstream, target.pathAndQuery, headers);
+      ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
         return undefined;
@@ -58,11 +65,18 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
       const err = failed(upstream, outcome.reason, outcome.error, ctx);
       return outcome.responded ? undefined : err;
     },
-    async upgrade(req, socket, head, target, headers, table, ctx) {
+    async upgrade(socket, head, target, request, table, ctx) {
       const upstream = upstreamOf(target, table);
-      const outcome = await forwardUpgrade(req, socket, head, upstream, target.pathAndQuery, headers);
+      const startedAt = performance.now();
+      const outcome = await forwardUpgrade(socket, head, upstream, { ...request, pathAndQuery: target.pathAndQuery });
+      ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
+        ctx.status = outcome.switched ? 101 : outcome.status;
+        return undefined;
+      }
+      if (outcome.reason === 'client_gone') {
+        ctx.outcome = 'client_gone';
         return undefined;
       }
       return failed(upstream, outcome.reason, outcome.error, ctx);

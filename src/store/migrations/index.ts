@@ -21,6 +21,12 @@ import { totp as mysqlTotp } from './mysql/007-totp.js';
 import { webauthn as sqliteWebauthn } from './sqlite/008-webauthn.js';
 import { webauthn as postgresWebauthn } from './postgres/008-webauthn.js';
 import { webauthn as mysqlWebauthn } from './mysql/008-webauthn.js';
+import { loginAttemptKeys as sqliteLoginAttemptKeys } from './sqlite/009-login-attempt-keys.js';
+import { loginAttemptKeys as postgresLoginAttemptKeys } from './postgres/009-login-attempt-keys.js';
+import { loginAttemptKeys as mysqlLoginAttemptKeys } from './mysql/009-login-attempt-keys.js';
+import { signingKeys as sqliteSigningKeys } from './sqlite/010-signing-keys.js';
+import { signingKeys as postgresSigningKeys } from './postgres/010-signing-keys.js';
+import { signingKeys as mysqlSigningKeys } from './mysql/010-signing-keys.js';
 
 export { pendingMigrations, latestVersion, type Migration, type AppliedMigration } from './migration.js';
 
@@ -29,8 +35,8 @@ export { pendingMigrations, latestVersion, type Migration, type AppliedMigration
 /** Every migration for a dialect, in version order. */
 export function migrationsFor(driver: StoreDriver): readonly Migration[] {
   switch (driver) {
-    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed, sqliteMailOutbox, sqliteAccountTokens, sqliteTotp, sqliteWebauthn];
-    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed, postgresMailOutbox, postgresAccountTokens, postgresTotp, postgresWebauthn];
-    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed, mysqlMailOutbox, mysqlAccountTokens, mysqlTotp, mysqlWebauthn];
+    case 'sqlite': return [sqliteInit, sqliteAttempts, sqliteChangeFeed, sqliteMailOutbox, sqliteAccountTokens, sqliteTotp, sqliteWebauthn, sqliteLoginAttemptKeys, sqliteSigningKeys];
+    case 'postgres': return [postgresInit, postgresAttempts, postgresChangeFeed, postgresMailOutbox, postgresAccountTokens, postgresTotp, postgresWebauthn, postgresLoginAttemptKeys, postgresSigningKeys];
+    case 'mysql': return [mysqlInit, mysqlAttempts, mysqlChangeFeed, mysqlMailOutbox, mysqlAccountTokens, mysqlTotp, mysqlWebauthn, mysqlLoginAttemptKeys, mysqlSigningKeys];
   }
 }

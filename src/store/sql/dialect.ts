@@ -40,7 +40,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
         insertIgnore: (t, c, n) => `INSERT OR IGNORE INTO ${t} (${c.join(', ')}) VALUES ${valuesList(c.length, n)}`,
         forUpdateSkipLocked: '',
         forUpdate: '',
-        upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
+        upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}, last_failure_at = ?`,
         recordChange: { sql: INSERT_CHANGE, returnsRows: false },
       };
     case 'postgres':
@@ -48,7 +48,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
         insertIgnore: (t, c, n) => `INSERT INTO ${t} (${c.join(', ')}) VALUES ${valuesList(c.length, n)} ON CONFLICT DO NOTHING`,
         forUpdateSkipLocked: 'FOR UPDATE SKIP LOCKED',
         forUpdate: 'FOR UPDATE',
-        upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
+        upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}, last_failure_at = ?`,
         recordChange: {
           sql: `WITH c AS (${INSERT_CHANGE} RETURNING seq) SELECT pg_notify('gatehouse_changes', '') FROM c`, returnsRows: true,
         },
@@ -61,7 +61,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
         forUpdateSkipLocked: 'FOR UPDATE SKIP LOCKED',
         forUpdate: 'FOR UPDATE',
         // MySQL evaluates the assignments left to right: failures is computed from the old window_start first.
-        upsertFailures: `ON DUPLICATE KEY UPDATE failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}`,
+        upsertFailures: `ON DUPLICATE KEY UPDATE failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}, last_failure_at = ?`,
         recordChange: { sql: INSERT_CHANGE, returnsRows: false },
       };
   }

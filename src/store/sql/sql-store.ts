@@ -14,6 +14,7 @@ import { deliveriesRepo, webhooksRepo } from './webhooks-repo.js';
 import { mailOutboxRepo } from './mail-outbox-repo.js';
 import { accountTokensRepo } from './account-tokens-repo.js';
 import { mfaRepo } from './mfa-repo.js';
+import { signingKeysRepo } from './signing-keys-repo.js';
 
 /** Options for a SQL-backed store; `now` is the clock (epoch ms) used for defaulted times. */
 export interface SqlStoreOptions {
@@ -27,7 +28,7 @@ export function buildRepos(ctx: RepoContext): StoreRepos {
     users: usersRepo(ctx), identities: identitiesRepo(ctx), sessions: sessionsRepo(ctx), orgs: orgsRepo(ctx),
     memberships: membershipsRepo(ctx), webhooks: webhooksRepo(ctx), deliveries: deliveriesRepo(ctx),
     audit: auditRepo(ctx), settings: settingsRepo(ctx), loginAttempts: loginAttemptsRepo(ctx), changes: changesRepo(ctx),
-    mailOutbox: mailOutboxRepo(ctx), accountTokens: accountTokensRepo(ctx), mfa: mfaRepo(ctx),
+    mailOutbox: mailOutboxRepo(ctx), accountTokens: accountTokensRepo(ctx), mfa: mfaRepo(ctx), signingKeys: signingKeysRepo(ctx),
   };
 }
 
