@@ -16,6 +16,8 @@ import type { GatehouseConfig } from './config/index.js';
 import { createDomainEvents, type DomainEventBus } from './events/domain-events.js';
 import type { Logger } from './log/logger.js';
 import { createMetrics } from './metrics/metrics.js';
+import { packageVersion } from './metrics/build-info.js';
+import { createTracing } from './tracing/tracing.js';
 import { authenticateChain, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
 import { sessionAuthenticators } from './pipeline/3-authenticate/session-token.js';
 import { createAuthorize } from './pipeline/4-authorize/decide.js';
@@ -27,7 +29,7 @@ import { jwksEndpoint, JWKS_PATH } from './signing/jwks-endpoint.js';
 import { SigningKeyRing } from './signing/key-ring.js';
 import type { ReadinessCheck, ReadinessDetail } from './server/admin.js';
 import { createDatabaseMonitor } from './actors/database-monitor.js';
-import { observeStore } from './store/observed-store.js';
+import { observeStore, storeSpans } from './store/observed-store.js';
 import { registerPlaceholderLogin } from './server/default-endpoints.js';
 import { EndpointRouter } from './http/endpoint-router.js';
 import { createInstance, type Instance, type InstanceOptions } from './server/instance.js';
@@ -81,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // 1. What every part shares: the metrics registry, the domain event bus, Gatehouse's own endpoints.
   const metrics = createMetrics();
+  metrics.tracing = await createTracing(config.tracing, { logger, version: packageVersion() });
   const events = createDomainEvents(logger);
   const endpoints = new EndpointRouter();
   registerPlaceholderLogin(endpoints); // replaced by the real login page when accounts exist
@@ -95,6 +98,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   let signer: AssertionSigner | undefined;
   let signingKeys: SigningKeyRing | undefined;
 
+  // Stopped last of all (actors stop in reverse order): the spans of every other part's drain are exported too.
+  if (metrics.tracing.enabled) actors.push({ name: 'tracing', start: () => undefined, stop: () => metrics.tracing.shutdown() });
+
   const opened = options.store === 'none' ? undefined : options.store ?? await openStore(config.storage, { logger });
   if (opened !== undefined) {
     // 2. Storage: stopped last (actors stop in reverse order), after every other actor has drained into it. Every
@@ -105,7 +111,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const monitor = createDatabaseMonitor({
       driver: opened.driver, ping: () => (observed ?? opened).ping(), intervalMs: config.storage.health_interval, metrics, logger,
     });
-    const store = observed = observeStore(opened, { metrics, observer: monitor });
+    const store = observed = observeStore(opened, { metrics, observer: monitor, hooks: storeSpans(metrics.tracing) });
     actors.push(monitor);
     details.push({ name: 'database', read: () => monitor.snapshot() });
 
@@ -173,7 +179,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     signer = new AssertionSigner({ activeKey: () => ring.active(), issuer: config.server.public_url, onSigned: () => metrics.assertionsSigned.inc() });
 
     // 8. The SSO API and its webhook deliverer.
-    const admin = new AccountAdmin(store, sessions, audit);
+    const admin = new AccountAdmin(store, sessions, events);
     const api = installApi(endpoints, { config, store, logger, metrics, events, audit, accounts: admin, sessions, csrf: auth.csrf, authenticate });
     actors.push(api.deliverer);
     accounts = { store, sessions, admin, selfService: accountFlows };

@@ -267,8 +267,11 @@ export function passkeyLoginEndpoint(deps: AccountsDeps) {
     if (amr === undefined || user === null) {
       await deps.store.loginAttempts.increment([ipKey], window);
       deps.metrics.loginAttempts.inc({ method: 'passkey', provider: 'local', result: 'failure' });
-      deps.audit.record({ actor: user?.id ?? null, org: null, action: 'user.login', target: user?.id ?? null, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null,
-        data: { result: 'failure', method: 'passkey', reason: credential === null ? 'unknown_credential' : !credential.passwordless ? 'second_factor_only' : 'not_verified' } });
+      deps.events.publish('user.login_failed', {
+        userId: user?.id ?? null, target: user?.id ?? null, method: 'passkey',
+        reason: credential === null ? 'unknown_credential' : !credential.passwordless ? 'second_factor_only' : 'not_verified',
+        origin: { actor: user?.id ?? null, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null },
+      });
       if (body.kind === 'json') throw new GatehouseError('GATE_ERR_PASSKEY_REFUSED');
       renderLoginPage(deps, req, res, { rd, status: 401, error: 'That passkey was not accepted. Use your password, or another passkey.' });
       return;

@@ -4,6 +4,7 @@
  * queued meanwhile is never left for the next tick. `stop` disarms the timer, runs no further round, and waits for
  * the one in progress, up to a deadline.
  */
+import { AsyncResource } from 'node:async_hooks';
 export interface PollingLoop {
   /** Runs a round now, or one more after the round in progress; resolves when no round is left to run. */
   wake(): Promise<void>;
@@ -23,18 +24,21 @@ export function pollingLoop(intervalMs: number, round: () => Promise<void>): Pol
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  // Rounds run in the async context of the loop's creation, not of whoever woke it: a request that wakes the webhook
+  // deliverer must not become the parent of the deliveries' spans (src/tracing/), nor lend them anything else.
+  const scope = new AsyncResource('GatehousePollingLoop');
 
   function wake(): Promise<void> {
     if (running !== undefined) {
       again = true;
       return running;
     }
-    running = (async () => {
+    running = scope.runInAsyncScope(async () => {
       do {
         again = false;
         await round();
       } while (again && !stopped);
-    })().finally(() => { running = undefined; });
+    }).finally(() => { running = undefined; });
     return running;
   }
 

@@ -33,9 +33,11 @@ import type { AuditRecorder } from './audit-writer.js';
 import { isGatehouseError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { SpanKind } from '@opentelemetry/api';
+import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
 import { RESPONSE_BODY_MAX, type Store, type Webhook, type WebhookDelivery } from '../store/store.js';
 
-export type WebhookMetrics = Pick<Metrics, 'webhookQueueDepth' | 'webhookDeliveries' | 'webhookDeliveryDuration'>;
+export type WebhookMetrics = Pick<Metrics, 'webhookQueueDepth' | 'webhookDeliveries' | 'webhookDeliveryDuration'> & { readonly tracing?: Tracing };
 
 export interface WebhookDelivererOptions {
   store: Store;
@@ -122,7 +124,15 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
       await finish(d, { outcome: 'refused', responseCode: null, responseBody: null, error: 'webhook is disabled', durationMs: 0 }, 'failed');
       return;
     }
+    // One root span per attempt (a delivery is background work, no request's child); the receiver is not told the
+    // trace: its URL is an org admin's choice, not a party of this deployment's traces.
+    const end = (metrics.tracing ?? TRACING_OFF).start('webhook deliver', {
+      'gatehouse.webhook.id': webhook.id, 'gatehouse.delivery.id': d.id, 'gatehouse.webhook.event': d.event, 'gatehouse.delivery.attempt': d.attempt,
+    }, SpanKind.CLIENT, true);
     const result = await attempt(webhook, d);
+    end(result.outcome === 'delivered' ? undefined : Object.assign(new Error(result.error ?? result.outcome), { code: result.outcome }), {
+      'gatehouse.delivery.outcome': result.outcome, ...(result.responseCode !== null ? { 'http.response.status_code': result.responseCode } : {}),
+    });
     metrics.webhookDeliveryDuration.observe(result.durationMs / 1000);
     if (result.outcome === 'delivered') {
       metrics.webhookDeliveries.inc({ result: 'delivered' });

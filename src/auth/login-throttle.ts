@@ -1,4 +1,4 @@
-import { GatehouseError } from '../errors/index.js';
+import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { canonicalEmail } from '../store/canonical-email.js';
@@ -120,7 +120,9 @@ export class LoginThrottle {
     try {
       await this.#repo.increment(keys, this.#config.window);
     } catch (err) {
-      this.#refuseUntil = Date.now() + DEGRADED_MS;
+      // A store that is down or busy refuses everything anyway (its own 503); one that reads but refuses this write
+      // would otherwise let guesses through uncounted: refuse password attempts here for a while.
+      if (!isStoreUnavailable(err)) this.#refuseUntil = Date.now() + DEGRADED_MS;
       throw this.#failed('record', err);
     }
   }
@@ -145,6 +147,8 @@ export class LoginThrottle {
   #failed(operation: 'check' | 'record' | 'clear', err: unknown): GatehouseError {
     this.#metrics?.loginThrottleErrors.inc();
     this.#logger?.error({ err: (err as Error)?.message, code: (err as { code?: unknown })?.code, operation }, 'login throttle counter failed');
+    // The store's own "down" or "busy" is already a 503 with Retry-After that says what is wrong: keep it.
+    if (isStoreUnavailable(err)) return err as GatehouseError;
     return new GatehouseError('GATE_ERR_THROTTLE_UNAVAILABLE', undefined, { cause: err, retryAfterSeconds: Math.ceil(DEGRADED_MS / 1000) });
   }
 }
@@ -152,4 +156,9 @@ export class LoginThrottle {
 /** Whole seconds for Retry-After, at least 1. */
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** Whether an error is the store saying it is down or busy (a 503 of its own). */
+function isStoreUnavailable(err: unknown): boolean {
+  return isGatehouseError(err) && (err.code === 'GATE_ERR_STORE_DOWN' || err.code === 'GATE_ERR_STORE_BUSY');
 }

@@ -10,13 +10,13 @@ import { formatPath } from './interpolate.js';
  */
 export const LIVE_SETTINGS: readonly string[] = [
   'routes', 'routing', 'upstreams', 'server.trusted_proxies', 'server.identity_header_prefix', 'server.max_in_flight',
-  'server.drain_delay', 'server.grace_period', 'logging.level', 'logging.access_log', 'signed_identity.enabled',
+  'server.drain_delay', 'server.grace_period', 'server.tunnel_half_close_timeout', 'logging.level', 'logging.access_log', 'signed_identity.enabled',
   'signed_identity.header', 'signed_identity.lifetime',
 ];
 
 /** The top-level sections (and `server.*` keys) that take effect only on restart, for documentation and messages. */
 export const RESTART_SETTINGS: readonly string[] = [
-  'server.listen', 'server.public_url', 'server.max_body_bytes', 'admin', 'reload', 'storage', 'auth', 'sessions', 'audit', 'webhooks',
+  'server.listen', 'server.public_url', 'server.max_body_bytes', 'admin', 'reload', 'tracing', 'storage', 'auth', 'sessions', 'audit', 'webhooks',
   'mail', 'accounts', 'pages', 'signed_identity.algorithm', 'signed_identity.keys',
 ];
 

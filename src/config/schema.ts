@@ -106,6 +106,11 @@ export const configSchema = z.strictObject({
     drain_delay: durationMs.default(5_000),
     /** Then wait at most this long for in-flight requests before closing them. */
     grace_period: durationMs.default(20_000),
+    /**
+     * After an upgrade (WebSocket) tunnel's client or upstream ends its side, how long the other side may stay open
+     * before both are closed (a half-close is passed on at once; this bounds a peer that never answers it).
+     */
+    tunnel_half_close_timeout: durationMs.default(10_000),
     /** Largest request body Gatehouse reads itself (login forms, API). Proxied bodies stream and are not limited. */
     max_body_bytes: z.number().int().positive().default(1_048_576),
   }).prefault({}),
@@ -142,6 +147,20 @@ export const configSchema = z.strictObject({
      * readings applies); true: routes match only the case written (every upstream is case-sensitive).
      */
     case_sensitive: z.boolean().default(false),
+  }).prefault({}),
+  /** OpenTelemetry traces (docs/operations.md, "Tracing"); off by default, bound at start. */
+  tracing: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** The OTLP/HTTP traces endpoint (JSON encoding), e.g. an OpenTelemetry Collector's :4318/v1/traces. */
+    otlp_endpoint: httpUrl.default('http://127.0.0.1:4318/v1/traces'),
+    /** The share of new traces recorded (0..1); a trusted caller's sampling decision is followed. */
+    sample_ratio: z.number().min(0, 'expected a ratio from 0 to 1').max(1, 'expected a ratio from 0 to 1').default(1),
+    service_name: z.string().min(1).default('gatehouse'),
+    /** How often queued spans are exported, and how long one export may take. */
+    export_interval: durationMs.default(5_000),
+    export_timeout: durationMs.default(10_000),
+    /** Spans queued for export at most; past it new spans are dropped (never the requests). */
+    max_queue: z.number().int().positive().max(100_000).default(2048),
   }).prefault({}),
   upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected an upstream name of letters, digits, "_", "." or "-"'), upstreamSchema)
     .refine((u) => Object.keys(u).length > 0, 'expected at least one upstream'),

@@ -81,7 +81,8 @@ export function mergeSetCookie(res: ServerResponse): ServerResponse {
   const original = res.writeHead.bind(res) as (status: number, headers?: Record<string, unknown>) => ServerResponse;
   (res as unknown as { writeHead: typeof original }).writeHead = (status, headers = {}) => {
     const own = headers['set-cookie'];
-    const list = [...(Array.isArray(earlier) ? earlier : [String(earlier)]), ...(own === undefined ? [] : Array.isArray(own) ? own : [String(own)])];
+    // The handler's own cookies first (the session cookie leads, as it did alone), then the earlier ones.
+    const list = [...(own === undefined ? [] : Array.isArray(own) ? own : [String(own)]), ...(Array.isArray(earlier) ? earlier : [String(earlier)])];
     return original(status, { ...headers, 'set-cookie': list });
   };
   return res;

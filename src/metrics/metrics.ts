@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { packageVersion } from './build-info.js';
+import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
 
 /** A connection pool's state as the pool gauges read it on each scrape. */
 export interface PoolGaugeSource {
@@ -12,6 +13,9 @@ export interface PoolGaugeSource {
  * folded to a fixed set, status codes, and fixed reason words; never raw paths or user input.
  */
 export function createMetrics() {
+  // The tracer travels with the registry: both are the instrumentation every part already receives. Off until the
+  // composition root replaces it (src/app.ts), read at each use, never captured.
+  let tracing: Tracing = TRACING_OFF;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool check metrics fails).
@@ -34,6 +38,12 @@ export function createMetrics() {
   buildInfo.set({ version: packageVersion(), node: process.version }, 1);
 
   return {
+    get tracing(): Tracing {
+      return tracing;
+    },
+    set tracing(value: Tracing) {
+      tracing = value;
+    },
     registry,
     /** Where the pool gauges read their values (the store, once it is open). */
     watchPool(source: PoolGaugeSource | undefined): void {

@@ -37,13 +37,17 @@ export const MAX_LOGGED_TARGET = 2048;
 export function accessLog(deps: { logger: Logger; table(): { readonly accessLog: CompiledAccessLog }; random?: () => number }): RequestObserver {
   const { logger } = deps;
   const random = deps.random ?? Math.random;
+  // The lines go through a child without the process logger's redaction: a line holds only the fields below, none
+  // of them a secret (the query is redacted here), and pino's wildcard redaction paths cost several times the rest
+  // of the line (measured: docs/operations.md, "Access log", Cost). The level is the process logger's, read per line.
+  const lines = logger.child({}, { level: 'info', redact: { paths: [] } });
   return (ctx) => {
     const settings = deps.table().accessLog;
     if (!settings.enabled || !logger.isLevelEnabled('info')) return;
     if (settings.sampleRatio < 1 && ctx.status < 500 && random() >= settings.sampleRatio) return;
     const line: Record<string, string | number | undefined> = {};
     for (const field of settings.fields) line[field] = fieldValue(field, ctx, settings);
-    logger.info(line, 'request');
+    lines.info(line, 'request');
   };
 }
 

@@ -1,3 +1,5 @@
+import type { Span } from '@opentelemetry/api';
+
 /**
  * The request as the stages see it: what the client sent, not how it arrived. The HTTP and Upgrade transports fill
  * it from an IncomingMessage; a forward-auth transport fills it from the headers that describe an original request
@@ -76,8 +78,12 @@ export class RequestContext {
   /** Bytes read from and written to the client's connection for this request, headers included (set at the end). */
   bytesIn = 0;
   bytesOut = 0;
-  /** The W3C trace id of the request's span, when tracing records it. */
+  /** The W3C trace id of the request's span, when tracing is on. */
   traceId: string | undefined = undefined;
+  /** The request's server span, when tracing is on (ended by the tracing observer, src/pipeline/request-tracing.ts). */
+  span: Span | undefined = undefined;
+  /** Whether the peer is a trusted proxy; worked out only when tracing is on (it decides traceparent and tracestate). */
+  peerTrusted = false;
   /** The route's name, or a bounded label for requests that matched none (`_none`, `_invalid`, `_gatehouse`). */
   route = '_none';
   /** The caller's user id, once authenticated. */

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /**
- * After a 101, how long one direction may stay open once the other has ended (a half-close): 10 s. A WebSocket
+ * After a 101, how long one direction may stay open once the other has ended (a half-close): 10 s by default
+ * (`server.tunnel_half_close_timeout`). A WebSocket
  * closes with a close frame each way and then both TCP sides; a peer that ends its side and never hears back (or an
  * upstream that keeps its side open after the client left) must not hold two sockets and an in-flight slot forever.
  */

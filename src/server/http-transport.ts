@@ -12,6 +12,7 @@ import type { EndpointRouter } from '../http/endpoint-router.js';
 import { endpointQuery } from '../http/input-guard.js';
 import { sendError, wantsHtml } from '../http/respond.js';
 import { plainIp } from '../proxy/client-address.js';
+import { propagateTrace, type Tracing } from '../tracing/tracing.js';
 import { authzPath } from './forward-auth-dialects.js';
 import { createForwardAuthTransport } from './forward-auth-transport.js';
 
@@ -24,6 +25,8 @@ export interface TransportDeps {
   readonly observers: readonly RequestObserver[];
   readonly ids: RequestIds;
   readonly logger: Logger;
+  /** Spans for requests when on (TRACING_OFF otherwise: one property read per request). */
+  readonly tracing: Tracing;
 }
 
 /**
@@ -67,9 +70,15 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
     sendError(req, res, refusalError(decision));
   }
 
-  return async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { tracing } = deps;
+  return function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const table = deps.table();
     const ctx = requestContext(req, ids, table);
+    if (!tracing.enabled) return handle(req, res, table, ctx);
+    return traced(tracing, req, table, ctx, () => handle(req, res, table, ctx));
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, table: RuntimeTable, ctx: RequestContext): Promise<void> {
     res.setHeader('X-Request-Id', ctx.id);
     const socket = req.socket;
     const shed = admission.enter(table);
@@ -122,6 +131,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
             return;
           }
           const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, false, ctx.id);
+          if (ctx.span !== undefined) propagateTrace(headers, ctx.span, ctx.peerTrusted);
           const failure = await forward.http(req, res, evaluation, headers, table, ctx);
           if (failure !== undefined) sendError(req, res, failure);
         }
@@ -131,7 +141,24 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
     } finally {
       ended();
     }
-  };
+  }
+}
+
+/**
+ * Runs a request's handling inside its server span (continuing a trusted proxy's traceparent), the span recorded on
+ * the context for the tracing observer to end and for the forward to propagate.
+ */
+export function traced(tracing: Tracing, req: IncomingMessage, table: RuntimeTable, ctx: RequestContext, handle: () => Promise<void>): Promise<void> {
+  ctx.peerTrusted = table.trustedProxies.has(plainIp(ctx.peer));
+  const q = ctx.target.indexOf('?');
+  return tracing.request(ctx.method, {
+    'http.request.method': ctx.method, 'url.path': q === -1 ? ctx.target : ctx.target.slice(0, q), 'server.address': ctx.host ?? '',
+    ...(ctx.userAgent !== undefined ? { 'user_agent.original': ctx.userAgent } : {}),
+  }, req.headers.traceparent, ctx.peerTrusted, (span) => {
+    ctx.span = span;
+    ctx.traceId = span.spanContext().traceId;
+    return handle();
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import { RequestIds, type RequestObserver } from '../pipeline/context.js';
 import { Pipeline, type PipelineStages } from '../pipeline/pipeline.js';
 import { requestMetrics } from '../pipeline/request-metrics.js';
 import { accessLog } from '../pipeline/access-log.js';
+import { requestTracing } from '../pipeline/request-tracing.js';
 import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
 import { createHttpTransport } from './http-transport.js';
@@ -34,8 +35,11 @@ export function createIngress(deps: IngressDeps) {
   const admission = createAdmission({ metrics, ...(deps.admissionChecks ? { checks: deps.admissionChecks } : {}) });
   const pipeline = new Pipeline(deps.stages);
   const shared = {
-    table: deps.table, admission, pipeline, forward: createForward({ metrics, logger }), logger,
-    observers: [requestMetrics(metrics), accessLog({ logger, table: deps.table }), ...(deps.observers ?? [])], ids: new RequestIds(),
+    table: deps.table, admission, pipeline, forward: createForward({ metrics, logger }), logger, tracing: metrics.tracing,
+    observers: [
+      requestMetrics(metrics), accessLog({ logger, table: deps.table }), ...(metrics.tracing.enabled ? [requestTracing()] : []), ...(deps.observers ?? []),
+    ],
+    ids: new RequestIds(),
   };
   return {
     onRequest: createHttpTransport({ ...shared, endpoints: deps.endpoints }),

@@ -2,8 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatehouseError } from '../errors/index.js';
 import { refusalError } from '../pipeline/4-authorize/decide.js';
-import type { RequestFacts } from '../pipeline/context.js';
-import { countBytes, isEncrypted, requestContext, type TransportDeps } from './http-transport.js';
+import type { RequestContext, RequestFacts } from '../pipeline/context.js';
+import type { RuntimeTable } from '../pipeline/runtime-table.js';
+import { propagateTrace } from '../tracing/tracing.js';
+import { countBytes, isEncrypted, requestContext, traced, type TransportDeps } from './http-transport.js';
 import { writeRawError } from '../http/raw-response.js';
 
 /**
@@ -15,14 +17,19 @@ import { writeRawError } from '../http/raw-response.js';
  * `server.max_in_flight` bounds tunnels too.
  */
 export function createUpgradeTransport(deps: TransportDeps) {
-  const { admission, pipeline, forward, observers, ids, logger } = deps;
+  const { admission, pipeline, forward, observers, ids, logger, tracing } = deps;
 
-  return async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  return function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.pause();
     socket.on('error', () => socket.destroy());
-    const connection = req.socket;
     const table = deps.table();
     const ctx = requestContext(req, ids, table);
+    if (!tracing.enabled) return handle(req, socket, head, table, ctx);
+    return traced(tracing, req, table, ctx, () => handle(req, socket, head, table, ctx));
+  };
+
+  async function handle(req: IncomingMessage, socket: Duplex, head: Buffer, table: RuntimeTable, ctx: RequestContext): Promise<void> {
+    const connection = req.socket;
     ctx.status = 101;
     const own = { 'X-Request-Id': ctx.id };
     const shed = admission.enter(table);
@@ -52,6 +59,7 @@ export function createUpgradeTransport(deps: TransportDeps) {
         ctx.outcome = 'client_gone';
       } else {
         const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true, ctx.id);
+        if (ctx.span !== undefined) propagateTrace(headers, ctx.span, ctx.peerTrusted);
         const failure = await forward.upgrade(socket, head, evaluation, { method: facts.method, headers, protocols: evaluation.upgrade }, table, ctx);
         if (failure !== undefined) ctx.status = writeRawError(socket, failure, own);
       }
@@ -63,5 +71,5 @@ export function createUpgradeTransport(deps: TransportDeps) {
       countBytes(ctx, connection);
       for (let i = 0; i < observers.length; i++) observers[i]!(ctx);
     }
-  };
+  }
 }

@@ -93,7 +93,7 @@ export class SessionService {
       metrics.sessionCacheHits.inc();
     } else {
       metrics.sessionCacheMisses.inc();
-      entry = await this.#load(id, now);
+      entry = metrics.tracing.enabled ? await metrics.tracing.inSpan('session lookup', undefined, () => this.#load(id, now)) : await this.#load(id, now);
       if (!entry) return undefined;
     }
     // Lifetimes are enforced on the cache path too: a cached entry is not a licence past its expiry.

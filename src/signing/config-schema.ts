@@ -25,15 +25,15 @@ export const signedIdentitySchema = z.strictObject({
     /** How often each replica re-reads the keys (a rotation made elsewhere reaches it within this). */
     refresh_interval: durationMs.refine((ms) => ms >= 100, 'expected at least 100ms').default(30_000),
     /**
-     * How long a retired key stays in the JWKS after its successor starts signing; at least refresh_interval +
-     * lifetime. A replica that cannot re-read the keys keeps signing for `overlap - lifetime` after its last read,
-     * then refuses (503) the routes that need the assertion.
+     * How long a retired key stays in the JWKS after its successor starts signing; at least lifetime + twice
+     * refresh_interval. A replica that cannot re-read the keys keeps signing for `overlap - lifetime` after its last
+     * read (so one slow or missed read never stops it), then refuses (503) the routes that need the assertion.
      */
     overlap: durationMs.default(600_000),
   }).prefault({}),
 }).superRefine((s, ctx) => {
-  if (s.keys.overlap < s.keys.refresh_interval + s.lifetime) {
-    ctx.addIssue({ code: 'custom', path: ['keys', 'overlap'], message: 'expected at least keys.refresh_interval + lifetime (a retired key must outlive the assertions it signed)' });
+  if (s.keys.overlap < 2 * s.keys.refresh_interval + s.lifetime) {
+    ctx.addIssue({ code: 'custom', path: ['keys', 'overlap'], message: 'expected at least lifetime + 2 x keys.refresh_interval (a retired key must outlive the assertions it signed, and one slow read of the keys must not stop signing)' });
   }
 }).prefault({});
 

@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import type { Metrics } from '../metrics/metrics.js';
 import type { GatehouseError } from '../errors/index.js';
 import type { Store, StoreRepos } from './store.js';
+import { SpanKind } from '@opentelemetry/api';
+import type { Tracing } from '../tracing/tracing.js';
 
 /** Receives the outcome of store calls (the database monitor, src/actors/database-monitor.ts). */
 export interface DatabaseObserver {
@@ -22,6 +24,12 @@ export interface DatabaseObserver {
 export interface StoreCallHooks {
   /** Called when a call starts; the returned function is called with its error (or undefined) when it ends. */
   start?(operation: string): (err?: unknown) => void;
+}
+
+/** One span per store call (`store users.getByEmail`), a child of whatever span is active; none when tracing is off. */
+export function storeSpans(tracing: Tracing): StoreCallHooks | undefined {
+  if (!tracing.enabled) return undefined;
+  return { start: (operation) => tracing.start(`store ${operation}`, { 'db.operation.name': operation }, SpanKind.CLIENT) };
 }
 
 const REPOS: readonly (keyof StoreRepos)[] = [

@@ -39,13 +39,17 @@ export async function startAccountsWorld(db: TestDatabase, overrides: Record<str
   return { gh, smtp, upstream, stop: async () => { await gh.stop(); await upstream.close(); await smtp.close(); } };
 }
 
-/** Registers through POST /.gatehouse/register (JSON) and returns the user's id and bearer token. */
+/** Registers through POST /.gatehouse/register (JSON), signs in, and returns the user's id and bearer token. */
 export async function register(gh: FullGatehouse, email: string, password = PASSWORD): Promise<{ id: string; token: string }> {
-  const res = await send(gh.port, {
+  const reg = await send(gh.port, {
     method: 'POST', path: '/.gatehouse/register', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password, name: 'Test Person' }),
   });
-  assert.equal(res.status, 201, res.body);
+  assert.equal(reg.status, 202, reg.body);
+  const res = await send(gh.port, {
+    method: 'POST', path: '/.gatehouse/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+  assert.equal(res.status, 200, res.body);
   const json = JSON.parse(res.body) as { user: { id: string }; token: string };
   return { id: json.user.id, token: json.token };
 }

@@ -38,8 +38,8 @@ await describeEachDriver('hash pool admission and throttling', (_driver, makeDat
 
   test('with the pool full, logins get 429 + Retry-After (never 5xx) while public and cached-session requests complete', async () => {
     const inside = new Client(gh.port);
-    const reg = await inside.request('POST', '/.gatehouse/register', { json: { email: 'inside@example.com', password: PASSWORD } });
-    assert.equal(reg.status, 201, reg.body);
+    const reg = await inside.signUp({ email: 'inside@example.com', password: PASSWORD });
+    assert.equal(reg.status, 200, reg.body);
     assert.equal((await inside.get('/private/')).status, 200, 'session is cached');
     const storm = Array.from({ length: 12 }, (_, i) =>
       send(gh.port, { method: 'POST', path: '/.gatehouse/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `storm${i}@example.com`, password: 'wrong password here' }), timeoutMs: 15_000 }));
@@ -63,7 +63,7 @@ await describeEachDriver('hash pool admission and throttling', (_driver, makeDat
 
   test('throttling counts Alice@x and alice@x as one account and refuses before hashing', async () => {
     const c = new Client(gh.port);
-    assert.equal((await c.request('POST', '/.gatehouse/register', { json: { email: 'Alice@Throttle.example', password: PASSWORD } })).status, 201);
+    assert.equal((await c.request('POST', '/.gatehouse/register', { json: { email: 'Alice@Throttle.example', password: PASSWORD } })).status, 202);
     for (const email of ['Alice@Throttle.example', 'alice@throttle.example', ' ALICE@THROTTLE.EXAMPLE ']) {
       const res = await new Client(gh.port).request('POST', '/.gatehouse/login', { json: { email, password: 'wrong password here' } });
       assert.equal(res.status, 401);

@@ -37,10 +37,10 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
     await db?.drop();
   });
 
-  test('register -> logged in; identity headers reach the upstream and spoofed ones are replaced', async () => {
+  test('register, then sign in; identity headers reach the upstream and spoofed ones are replaced', async () => {
     const c = new Client(gh.port);
-    const reg = await c.request('POST', '/.gatehouse/register', { json: { email: 'Reg@Example.com', password: PASSWORD, name: 'Reg User' } });
-    assert.equal(reg.status, 201, reg.body);
+    const reg = await c.signUp({ email: 'Reg@Example.com', password: PASSWORD, name: 'Reg User' });
+    assert.equal(reg.status, 200, reg.body);
     const setCookie = String(reg.headers['set-cookie']);
     assert.match(setCookie, /gh_session=/);
     assert.match(setCookie, /HttpOnly/);
@@ -57,8 +57,10 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
     assert.equal(h['x-forwarded-user'], undefined);
     assert.ok(!lastRequest(upstream).rawHeaders.some((n) => /^x_auth/i.test(n)), 'underscore variant removed');
     assert.equal(lastRequest(upstream).rawHeaders.filter((n) => n.toLowerCase() === 'x-auth-user-id').length, 1);
-    const dup = await c.request('POST', '/.gatehouse/register', { json: { email: 'reg@example.COM', password: PASSWORD } });
-    assert.equal(dup.status, 409);
+    // A taken address answers like a new one (no enumeration): 202, the same body, and nobody is signed in.
+    const dup = await new Client(gh.port).request('POST', '/.gatehouse/register', { json: { email: 'reg@example.COM', password: PASSWORD } });
+    assert.equal(dup.status, 202, dup.body);
+    assert.equal(dup.headers['set-cookie'], undefined);
   });
 
   test('registration refuses weak passwords and bad emails with a 400 naming the field', async () => {
@@ -77,7 +79,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('wrong password and unknown email get the same 401 body', async () => {
     const c = new Client(gh.port);
-    await c.request('POST', '/.gatehouse/register', { json: { email: 'same@example.com', password: PASSWORD } });
+    await c.signUp({ email: 'same@example.com', password: PASSWORD });
     const wrong = await new Client(gh.port).request('POST', '/.gatehouse/login', { json: { email: 'same@example.com', password: 'not the password' } });
     const unknown = await new Client(gh.port).request('POST', '/.gatehouse/login', { json: { email: 'nobody@example.com', password: 'not the password' } });
     assert.equal(wrong.status, 401);
@@ -88,7 +90,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('logout revokes the session: the old token is refused as cookie and as bearer', async () => {
     const c = new Client(gh.port);
-    await c.request('POST', '/.gatehouse/register', { json: { email: 'out@example.com', password: PASSWORD } });
+    await c.signUp({ email: 'out@example.com', password: PASSWORD });
     const login = await c.request('POST', '/.gatehouse/login', { json: { email: 'OUT@example.com', password: PASSWORD } });
     assert.equal(login.status, 200);
     const token = JSON.parse(login.body).token as string;
@@ -107,7 +109,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('roles: a {roles} route answers 403 without the role and 200 once granted, at once on this replica', async () => {
     const c = new Client(gh.port);
-    const reg = await c.request('POST', '/.gatehouse/register', { json: { email: 'roles@example.com', password: PASSWORD } });
+    const reg = await c.signUp({ email: 'roles@example.com', password: PASSWORD });
     const id = JSON.parse(reg.body).user.id as string;
     assert.equal((await c.get('/admin/x')).status, 403);
     await gh.auth.accounts.setRoles(id, ['admin', 'billing'], { actor: null });
@@ -119,7 +121,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('a disabled user is refused at once on this replica, and cannot log in again', async () => {
     const c = new Client(gh.port);
-    const reg = await c.request('POST', '/.gatehouse/register', { json: { email: 'gone@example.com', password: PASSWORD } });
+    const reg = await c.signUp({ email: 'gone@example.com', password: PASSWORD });
     const id = JSON.parse(reg.body).user.id as string;
     assert.equal((await c.get('/private/')).status, 200);
     await gh.auth.accounts.disable(id, { actor: null });
@@ -130,7 +132,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('fixation: a session cookie present before login is never the one after it, and it is ended', async () => {
     const victim = new Client(gh.port);
-    await victim.request('POST', '/.gatehouse/register', { json: { email: 'fix@example.com', password: PASSWORD } });
+    await victim.signUp({ email: 'fix@example.com', password: PASSWORD });
     const before = victim.cookies.get('gh_session')!;
     assert.equal((await victim.get('/private/')).status, 200);
     await victim.request('POST', '/.gatehouse/login', { json: { email: 'fix@example.com', password: PASSWORD } });
@@ -145,7 +147,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('the login form: CSRF required, then 303 to a safe rd; rd tricks fall back to /', async () => {
     const setup = new Client(gh.port);
-    await setup.request('POST', '/.gatehouse/register', { json: { email: 'form@example.com', password: PASSWORD } });
+    await setup.signUp({ email: 'form@example.com', password: PASSWORD });
     const noToken = await new Client(gh.port).request('POST', '/.gatehouse/login', { form: { email: 'form@example.com', password: PASSWORD, rd: '/private/x' } });
     assert.equal(noToken.status, 403);
     const cases: [string, string][] = [
@@ -191,7 +193,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('/.gatehouse/me answers the user behind the session', async () => {
     const c = new Client(gh.port);
-    await c.request('POST', '/.gatehouse/register', { json: { email: 'me@example.com', password: PASSWORD, name: 'Me' } });
+    await c.signUp({ email: 'me@example.com', password: PASSWORD, name: 'Me' });
     const me = await c.get('/.gatehouse/me');
     assert.equal(me.status, 200);
     const body = JSON.parse(me.body);
@@ -201,7 +203,7 @@ await describeEachDriver('accounts and sessions', (_driver, makeDatabase) => {
 
   test('last-seen: many requests from one user inside the window make one write', async () => {
     const c = new Client(gh.port);
-    const reg = await c.request('POST', '/.gatehouse/register', { json: { email: 'seen@example.com', password: PASSWORD } });
+    const reg = await c.signUp({ email: 'seen@example.com', password: PASSWORD });
     const id = JSON.parse(reg.body).user.id as string;
     // Let activity from earlier tests flush first, so the counters below are this user's alone.
     await new Promise((r) => setTimeout(r, 1500));
@@ -237,7 +239,7 @@ await describeEachDriver('session lifetimes', (_driver, makeDatabase) => {
 
   test('idle expiry slides with use and is enforced on the cache path; the absolute lifetime ends it anyway', async () => {
     const c = new Client(gh.port);
-    await c.request('POST', '/.gatehouse/register', { json: { email: 'life@example.com', password: PASSWORD } });
+    await c.signUp({ email: 'life@example.com', password: PASSWORD });
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     for (let i = 0; i < 4; i++) {
       assert.equal((await c.get('/private/')).status, 200, `use ${i} within the idle timeout`);

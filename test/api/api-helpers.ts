@@ -77,11 +77,13 @@ export interface TestUser {
   token: string;
 }
 
-/** Signs a new user up through POST /.gatehouse/register and returns their bearer token. */
+/** Signs a new user up through POST /.gatehouse/register, signs in, and returns their bearer token. */
 export async function signUp(gh: FullGatehouse, label = 'user'): Promise<TestUser> {
   const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
-  const res = await api(gh.port, undefined, 'POST', '/.gatehouse/register', { json: { email, password: PASSWORD, name: label } });
-  assert.equal(res.status, 201, res.text);
+  const reg = await api(gh.port, undefined, 'POST', '/.gatehouse/register', { json: { email, password: PASSWORD, name: label } });
+  assert.equal(reg.status, 202, reg.text);
+  const res = await api(gh.port, undefined, 'POST', '/.gatehouse/login', { json: { email, password: PASSWORD } });
+  assert.equal(res.status, 200, res.text);
   return { id: res.json.user.id, email, token: res.json.token };
 }
 

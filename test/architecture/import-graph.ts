@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
  * one above. Every `config-schema.ts` belongs to `foundation` wherever it lives (config/schema.ts composes them).
  */
 export const LAYERS: readonly { readonly name: string; readonly members: readonly string[]; readonly why: string }[] = [
-  { name: 'foundation', members: ['errors/', 'log/', 'metrics/', 'config/', 'events/', '*/config-schema.ts'], why: 'codes, logging, metrics, the config schema, the event bus: no behaviour of their own' },
+  { name: 'foundation', members: ['errors/', 'log/', 'tracing/', 'metrics/', 'config/', 'events/', '*/config-schema.ts'], why: 'codes, logging, tracing, metrics, the config schema, the event bus: no behaviour of their own' },
   { name: 'storage', members: ['store/'], why: 'the storage interface and its drivers' },
   { name: 'http', members: ['http/', 'input/'], why: 'HTTP plumbing every endpoint shares: bodies, answers, the endpoint router, the SSRF-guarded connector' },
   { name: 'mechanisms', members: ['routing/', 'sessions/', 'proxy/', 'admission/'], why: 'what the stages are made of' },

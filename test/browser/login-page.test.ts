@@ -32,7 +32,7 @@ test('login page in a real browser: protected page -> sign in -> back on the pag
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'browser@example.com', password: 'a long enough passphrase', name: 'Browser User' }),
     });
-    assert.equal(reg.status, 201);
+    assert.equal(reg.status, 202);
 
     const page = await browser.newPage();
     await page.goto(`${base}/private/report?x=1`);

@@ -78,3 +78,42 @@ routes:
     });
   });
 });
+
+describe('upgrade_protocols', () => {
+  const WS = `upstreams:
+  app: { url: "http://127.0.0.1:8080" }
+routes:
+  - name: ws
+    match: { path: /ws/ }
+    policy: public
+    upstream: app
+`;
+
+  test('h2c (in any case, or HTTP/2 by another name) is refused with its YAML path, and so is a malformed protocol', () => {
+    const problems = problemsOf(`${WS}    websockets: true\n    upgrade_protocols: [tcp, H2C, "HTTP/2.0", "two words"]\n`);
+    assert.ok(problems.some((p) => /^routes\[0\]\.upgrade_protocols\[1\] \(line \d+\): H2C is never forwarded as an upgrade/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /^routes\[0\]\.upgrade_protocols\[2\] \(line \d+\): HTTP\/2\.0 is never forwarded/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /^routes\[0\]\.upgrade_protocols\[3\] \(line \d+\): expected a protocol name/.test(p)), problems.join('\n'));
+    assert.ok(!problems.some((p) => p.includes('upgrade_protocols[0]')), 'tcp is fine');
+  });
+
+  test('upgrade_protocols without websockets: true is refused with its path', () => {
+    const problems = problemsOf(`${WS}    upgrade_protocols: [tcp]\n`);
+    assert.ok(problems.some((p) => /^routes\[0\]\.upgrade_protocols.*needs websockets: true/.test(p)), problems.join('\n'));
+  });
+
+  test('the running table lets websocket and the listed protocols through, lower-cased; a route without websockets none', async () => {
+    const table = buildRuntimeTable(parseConfigText(`${WS}    websockets: true\n    upgrade_protocols: [TCP, "foo/2"]\n  - name: rest\n    policy: public\n    upstream: app\n`, {}));
+    try {
+      const at = (raw: string) => {
+        const target = normalizePath(raw);
+        assert.ok(target.ok);
+        return table.routes.match(undefined, target, 'GET')!;
+      };
+      assert.deepEqual(at('/ws/x').upgradeProtocols, ['websocket', 'tcp', 'foo/2']);
+      assert.deepEqual(at('/other').upgradeProtocols, []);
+    } finally {
+      await retireRuntimeTable(table, { ...table, upstreams: new Map() });
+    }
+  });
+});

@@ -35,6 +35,16 @@ export class Client {
     return answer;
   }
 
+  /**
+   * Registers (POST /.gatehouse/register answers 202 alike for new and taken addresses, and signs nobody in), then
+   * signs in with the same password: the login's answer (200 with the user and token, and the cookies) is returned.
+   */
+  async signUp(body: { email: string; password: string; name?: string }, headers: Record<string, string> = {}): Promise<Answer> {
+    const reg = await this.request('POST', '/.gatehouse/register', { json: body, headers });
+    if (reg.status !== 202) return reg;
+    return this.request('POST', '/.gatehouse/login', { json: { email: body.email, password: body.password }, headers });
+  }
+
   get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
     return this.request('GET', path, { headers });
   }

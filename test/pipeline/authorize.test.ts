@@ -14,6 +14,7 @@ const table = tableOf([
   { name: 'acme', match: { path: '/acme/' }, policy: { orgs: ['acme'] }, upstream: 'app' },
   { name: 'acme-admins', match: { path: '/acme-admins/' }, policy: { orgs: ['acme'], org_roles: ['admin'] }, upstream: 'app' },
   { name: 'ws', match: { path: '/ws/' }, policy: 'authenticated', upstream: 'app', websockets: true },
+  { name: 'tcp', match: { path: '/tcp/' }, policy: 'public', upstream: 'app', websockets: true, upgrade_protocols: ['tcp'] },
   { name: 'verified', match: { path: '/verified/' }, policy: { verified_email: true }, upstream: 'app' },
   { name: 'mfa', match: { path: '/mfa/' }, policy: { mfa: true }, upstream: 'app' },
   { name: 'admins-mfa', match: { path: '/admins-mfa/' }, policy: { roles: ['admin'], mfa: true }, upstream: 'app' },
@@ -111,5 +112,24 @@ test('what the caller needs: the 403 message, and for 401 where to sign in and t
     const decision = authorize(route(name), who, '/x', upgrade);
     assert.ok(decision.kind === 'deny', name);
     assert.equal(refusalError(decision).publicMessage(), message, name);
+  }
+});
+
+test('an upgrade passes only with protocols the route lets through: websocket, and its upgrade_protocols', () => {
+  const authorize = createAuthorize((rd) => `/.gatehouse/login?rd=${encodeURIComponent(rd)}`);
+  const rows: [route: string, protocols: string[], want: string][] = [
+    ['ws', ['websocket'], 'authenticated'],
+    ['ws', ['WebSocket'], 'authenticated'],
+    ['ws', ['tcp'], 'upgrade_protocol_not_allowed'],
+    ['ws', ['websocket', 'tcp'], 'upgrade_protocol_not_allowed'],
+    ['tcp', ['tcp'], 'public'],
+    ['tcp', ['TCP', 'websocket'], 'public'],
+    ['tcp', ['tcp/2'], 'upgrade_protocol_not_allowed'],
+    ['public', ['websocket'], 'upgrade_not_allowed'],
+  ];
+  for (const [name, protocols, want] of rows) {
+    const decision = authorize(route(name), BOB, '/x', true, protocols);
+    assert.equal(decision.reason, want, `${name} / ${protocols.join(', ')}`);
+    if (decision.kind === 'deny') assert.equal(refusalError(decision).status, 403);
   }
 });

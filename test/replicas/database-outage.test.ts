@@ -63,8 +63,9 @@ test('PostgreSQL restart while two replicas serve', { skip: unavailable !== unde
   const [a, b] = replicas as [ServeProcess, ServeProcess];
 
   // Registered on B, so A's audit queue holds only the events counted below.
-  const reg = await send(b.port, { path: '/.gatehouse/register', ...json({ email: 'outage@example.com', password: PASSWORD }) });
-  assert.equal(reg.status, 201, reg.body);
+  assert.equal((await send(b.port, { path: '/.gatehouse/register', ...json({ email: 'outage@example.com', password: PASSWORD }) })).status, 202);
+  const reg = await send(b.port, { path: '/.gatehouse/login', ...json({ email: 'outage@example.com', password: PASSWORD }) });
+  assert.equal(reg.status, 200, reg.body);
   const token = JSON.parse(reg.body).token as string;
   for (const r of replicas) assert.equal((await send(r.port, { path: '/private/', headers: { authorization: `Bearer ${token}` } })).status, 200);
 

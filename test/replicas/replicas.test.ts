@@ -72,8 +72,9 @@ await describeEachDriver('replicas on one database', (driver: DriverName, makeDa
 
   test(`logout on one replica is refused on the others within ${BOUND_MS} ms`, async () => {
     const [a, b, c] = replicas as [ServeProcess, ServeProcess, ServeProcess];
-    const reg = await send(a.port, { method: 'POST', path: '/.gatehouse/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'multi@example.com', password: PASSWORD }) });
-    assert.equal(reg.status, 201, reg.body);
+    assert.equal((await send(a.port, { method: 'POST', path: '/.gatehouse/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'multi@example.com', password: PASSWORD }) })).status, 202);
+    const reg = await send(a.port, { method: 'POST', path: '/.gatehouse/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'multi@example.com', password: PASSWORD }) });
+    assert.equal(reg.status, 200, reg.body);
     const token = JSON.parse(reg.body).token as string;
     for (const r of [a, b, c]) assert.equal((await send(r.port, { path: '/private/', headers: { authorization: `Bearer ${token}` } })).status, 200, 'cached on every replica');
     const out = await send(a.port, { method: 'POST', path: '/.gatehouse/logout', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
@@ -85,7 +86,8 @@ await describeEachDriver('replicas on one database', (driver: DriverName, makeDa
 
   test('a role removed (by the CLI, beside the replicas) stops a role route on every replica within the bound', async () => {
     const [a, b, c] = replicas as [ServeProcess, ServeProcess, ServeProcess];
-    const reg = await send(b.port, { method: 'POST', path: '/.gatehouse/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'roles-multi@example.com', password: PASSWORD }) });
+    await send(b.port, { method: 'POST', path: '/.gatehouse/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'roles-multi@example.com', password: PASSWORD }) });
+    const reg = await send(b.port, { method: 'POST', path: '/.gatehouse/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'roles-multi@example.com', password: PASSWORD }) });
     const token = JSON.parse(reg.body).token as string;
     const grant = await runCli(['user', 'roles', '--config', configPath, '--email', 'roles-multi@example.com', '--add', 'admin']);
     assert.equal(grant.code, 0, grant.stderr);

@@ -84,6 +84,21 @@ describe('RouteTable.match judges every reading and applies the strictest route'
     assert.equal(table.routes[0]?.config.websockets, true, 'the table keeps the configured route unchanged');
   });
 
+  test('protocols beyond websocket pass only when every selected route lists them', () => {
+    const table = compileRouteTable([
+      route('exact', '/t/x', { policy: 'public', websockets: true }),
+      route('prefix', '/t/x/', { policy: 'public', websockets: true, upgradeProtocols: ['tcp'] }),
+    ]);
+    // "/t/x/y" is read only by the prefix route; "/t/x/" also as "/t/x" (a trailing "/" trimmed), the exact route's.
+    assert.deepEqual(table.match(undefined, target('/t/x/y'), 'GET')?.upgradeProtocols, ['websocket', 'tcp']);
+    const both = table.match(undefined, target('/t/x/'), 'GET');
+    assert.equal(both?.name, 'prefix');
+    assert.deepEqual(both?.upgradeProtocols, ['websocket']);
+    assert.deepEqual(both?.config.upgrade_protocols, []);
+    assert.equal(both?.config.websockets, true);
+    assert.deepEqual(table.routes[1]?.upgradeProtocols, ['websocket', 'tcp'], 'the table keeps the configured route unchanged');
+  });
+
   test('the compiled routes say whether they are case-sensitive', () => {
     const table = compileRouteTable([route('a', '/a', { caseSensitive: true }), route('b', '/b'), route('c', '/c', { caseSensitive: false })], { caseSensitive: true });
     assert.deepEqual(table.routes.map((r) => r.caseSensitive), [true, true, false]);

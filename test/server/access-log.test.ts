@@ -83,10 +83,14 @@ describe('access log and request id', () => {
       sessions: { cookie: { secure: false, name: 'gh_session' } },
       auth: { local: { registration: 'open' } },
     }, { logger: log.logger });
-    const reg = await call(gh.port, '/.gatehouse/register', {
+    const registered = await call(gh.port, '/.gatehouse/register', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }),
     });
-    assert.equal(reg.status, 201, reg.body);
+    assert.equal(registered.status, 202, registered.body);
+    const reg = await call(gh.port, '/.gatehouse/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }),
+    });
+    assert.equal(reg.status, 200, reg.body);
     userId = JSON.parse(reg.body).user.id;
     cookie = String(reg.headers['set-cookie']).split(';')[0]!;
     token = cookie.slice(cookie.indexOf('=') + 1);

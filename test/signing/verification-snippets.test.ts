@@ -138,7 +138,7 @@ for (const algorithm of ['ES256', 'EdDSA'] as const) {
       });
       routes.push({ name: 'elsewhere', match: { path: '/elsewhere/' }, policy: 'authenticated', upstream: 'capture', signed_identity: { audience: 'urn:example:elsewhere' } });
       gh = await startFullGatehouse(db, upstreams, routes, {
-        signed_identity: { lifetime: `${LIFETIME_S}s`, algorithm, keys: { overlap: '1m' } },
+        signed_identity: { lifetime: `${LIFETIME_S}s`, algorithm, keys: { overlap: '2m' } },
         accounts: { encryption_key: 'snippet test encryption key of thirty-two characters' },
       });
       const user = await gh.store.users.create({ email: 'snippets@example.test', roles: ['dev', 'ops'] });

@@ -36,7 +36,9 @@ export function loginEndpoint(deps: AuthDeps) {
     const verdict = await deps.throttle.check(attempt);
     if (!verdict.allowed) {
       deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'throttled' });
-      deps.audit.record({ actor: null, org: null, action: 'login.throttled', target: canonicalEmail(email), clientIp: ctx.clientIp, userAgent, data: { scope: verdict.scope, known_device: device !== undefined } });
+      deps.events.publish('user.login_throttled', {
+        target: canonicalEmail(email), scope: verdict.scope, knownDevice: device !== undefined, origin: { actor: null, clientIp: ctx.clientIp, userAgent },
+      });
       throw new GatehouseError('GATE_ERR_TOO_MANY_ATTEMPTS', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
     }
     const user = await deps.store.users.getByEmail(email);
@@ -46,7 +48,9 @@ export function loginEndpoint(deps: AuthDeps) {
       const reason = user === null ? 'unknown_user' : user.disabled ? 'disabled' : user.passwordHash === null ? 'no_password' : 'bad_password';
       await deps.throttle.recordFailure(attempt);
       deps.metrics.loginAttempts.inc({ method: 'password', provider: 'local', result: 'failure' });
-      deps.audit.record({ actor: user?.id ?? null, org: null, action: 'user.login', target: user?.id ?? canonicalEmail(email), clientIp: ctx.clientIp, userAgent, data: { result: 'failure', reason, method: 'password' } });
+      deps.events.publish('user.login_failed', {
+        userId: user?.id ?? null, target: user?.id ?? canonicalEmail(email), method: 'password', reason, origin: { actor: user?.id ?? null, clientIp: ctx.clientIp, userAgent },
+      });
       if (body.kind === 'form') {
         renderLoginPage(deps, req, res, { rd, status: 401, error: 'Wrong email or password.', email });
       } else {

@@ -1,13 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConflictError, GatehouseError } from '../../errors/index.js';
 import type { EndpointContext } from '../../http/endpoint-router.js';
+import { sendJson } from '../../http/respond.js';
+import type { User } from '../../store/store.js';
 import type { AuthDeps } from '../auth-deps.js';
+import { LoginThrottle } from '../login-throttle.js';
 import { readParsedBody, stringField } from '../../http/request-body.js';
 import { checkNewPassword } from '../passwords/password-policy.js';
 import { checkEmail, checkDisplayName } from './account-fields.js';
-import { startSession } from './login-endpoint.js';
 
-/** POST /.gatehouse/register (only when auth.local.registration is open): JSON {email, password, name} -> 201. */
+/** What every accepted registration answers, new address or taken: nothing in it says which. */
+export const REGISTRATION_ACCEPTED = {
+  status: 'accepted',
+  message: 'If this address was new, its account exists now: sign in with the password you chose. Either way, check your email.',
+} as const;
+
+/**
+ * POST /.gatehouse/register (only when auth.local.registration is open): JSON {email, password, name} -> 202.
+ *
+ * It answers the same for a new address and a taken one (OWASP Authentication cheat sheet, "account enumeration"):
+ * the same 202 body, and the same work before it (one Argon2 hash, one lookup, one counter, one transaction that
+ * queues one mail), so neither the answer nor its timing tells whether the address has an account. A new address
+ * gets its account (and the verification link, when verification is on); the owner of a taken one gets a "someone
+ * tried to sign up with your address" mail instead (at most `accounts.password_reset.max_per_account` per `window`,
+ * so nobody can flood an inbox with it). Nobody is signed in here: the new user signs in with POST /.gatehouse/login,
+ * as the owner of a taken address would. That sign-in is where a guesser could still learn an address is taken
+ * (their password fails), at the login throttle's pace (auth/login-throttle.ts).
+ */
 export function registerEndpoint(deps: AuthDeps) {
   return async (req: IncomingMessage, res: ServerResponse, ctx: EndpointContext): Promise<void> => {
     if (deps.config.auth.local.registration !== 'open' || !deps.config.auth.local.enabled) throw new GatehouseError('GATE_ERR_REGISTRATION_CLOSED');
@@ -20,20 +39,39 @@ export function registerEndpoint(deps: AuthDeps) {
     const refused = checkNewPassword(password, deps.config.auth.local.password_min_length);
     if (refused !== undefined) throw new GatehouseError('GATE_ERR_WEAK_PASSWORD', `password: ${refused}`);
     const passwordHash = await deps.hasher.hash(password);
-    let user;
-    try {
-      // The verification link (when verification is on) is queued in the account's own transaction.
-      user = await deps.store.transaction(async (tx) => {
-        const created = await tx.users.create({ email, name, passwordHash, roles: [] });
-        await deps.selfService.onRegistered(tx, created);
-        return created;
-      });
-      deps.selfService.mail.kick();
-    } catch (err) {
-      if (err instanceof ConflictError) throw new ConflictError('email', 'email: already registered');
-      throw err;
+    const limits = deps.config.accounts.password_reset;
+    const notices = await deps.store.loginAttempts.increment([registrationNoticeKey(email)], limits.window);
+    let created: User | undefined;
+    let existing = await deps.store.users.getByEmail(email);
+    if (existing === null) {
+      try {
+        // The verification link (when verification is on) is queued in the account's own transaction.
+        created = await deps.store.transaction(async (tx) => {
+          const user = await tx.users.create({ email, name, passwordHash, roles: [] });
+          await deps.selfService.onRegistered(tx, user);
+          return user;
+        });
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        existing = await deps.store.users.getByEmail(email); // a concurrent registration won the address
+      }
     }
-    deps.audit.record({ actor: user.id, org: null, action: 'user.registered', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: { method: 'password' } });
-    await startSession(deps, req, res, ctx, user, body, null, 'password', 'local', 201);
+    const userAgent = req.headers['user-agent'] ?? null;
+    if (created !== undefined) {
+      deps.audit.record({ actor: created.id, org: null, action: 'user.registered', target: created.id, clientIp: ctx.clientIp, userAgent, data: { method: 'password' } });
+    } else if (existing !== null) {
+      const owner = existing;
+      if ((notices.get(registrationNoticeKey(email)) ?? 0) <= limits.max_per_account) {
+        await deps.store.transaction((tx) => deps.selfService.onRegistrationForExisting(tx, owner, ctx.clientIp));
+      }
+      deps.audit.record({ actor: null, org: null, action: 'user.registration_for_existing', target: owner.id, clientIp: ctx.clientIp, userAgent, data: null });
+    }
+    deps.selfService.mail.kick();
+    sendJson(res, 202, REGISTRATION_ACCEPTED);
   };
+}
+
+/** Counter of "someone tried to register your address" mails for one account. */
+function registrationNoticeKey(email: string): string {
+  return `register:${LoginThrottle.accountKey(email)}`;
 }

@@ -60,9 +60,9 @@ export function callbackEndpoint(deps: AuthDeps, provider: Provider, sealer: Tra
       if (result === 'error') deps.logger.warn(log, 'oauth login failed');
       else deps.logger.info(log, 'oauth login refused');
       deps.metrics.loginAttempts.inc({ method: 'oauth', provider: provider.id, result });
-      deps.audit.record({
-        actor: null, org: null, action: 'user.login', target: subject === undefined ? null : `${provider.id}:${subject}`.slice(0, 300),
-        clientIp: ctx.clientIp, userAgent, data: { result: 'failure', reason, method: 'oauth', provider: provider.id },
+      deps.events.publish('user.login_failed', {
+        userId: null, target: subject === undefined ? null : `${provider.id}:${subject}`.slice(0, 300), method: 'oauth', provider: provider.id,
+        reason, origin: { actor: null, clientIp: ctx.clientIp, userAgent },
       });
       if (res.headersSent) {
         res.destroy();

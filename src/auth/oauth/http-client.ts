@@ -1,5 +1,6 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Metrics } from '../../metrics/metrics.js';
+import { SpanKind } from '@opentelemetry/api';
 
 /** The endpoints a provider call is labelled with (bounded: never a raw URL). */
 export type ProviderEndpoint = 'discovery' | 'jwks' | 'token' | 'userinfo' | 'user' | 'emails' | 'other';
@@ -42,6 +43,9 @@ export class ProviderHttpClient {
   readonly fetch: ProviderFetch = async (url, init) => {
     const started = performance.now();
     const endpoint = this.endpointOf(url);
+    const end = this.metrics.tracing.start(`oauth ${endpoint}`, {
+      'gatehouse.oauth.provider': this.providerId, 'http.request.method': init.method, 'server.address': hostOf(url),
+    }, SpanKind.CLIENT);
     const signal = init.signal === undefined ? AbortSignal.timeout(this.#timeoutMs)
       : AbortSignal.any([init.signal, AbortSignal.timeout(this.#timeoutMs)]);
     try {
@@ -50,7 +54,11 @@ export class ProviderHttpClient {
       });
       // Read the whole body here, bounded, so the duration covers it and a huge answer cannot exhaust memory.
       const body = await readBounded(response.body, PROVIDER_RESPONSE_MAX_BYTES);
+      end(undefined, { 'http.response.status_code': response.status });
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });
+    } catch (err) {
+      end(err);
+      throw err;
     } finally {
       this.metrics.oauthProviderDuration.observe({ provider: this.providerId, endpoint }, (performance.now() - started) / 1000);
     }
@@ -58,6 +66,14 @@ export class ProviderHttpClient {
 
   async close(): Promise<void> {
     await this.#agent.close().catch(() => undefined);
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
   }
 }
 

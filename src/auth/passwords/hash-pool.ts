@@ -17,6 +17,7 @@ import type { AuthConfig } from '../config-schema.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import { TRACING_OFF, type Tracing } from '../../tracing/tracing.js';
 import { Semaphore, isSemaphoreError, type Release } from '../../admission/semaphore.js';
 import { createHashThreads, type HashThreadInfo } from './hash-threads.js';
 
@@ -31,7 +32,7 @@ const LIBUV_MAX_THREADS = 1024;
 const LIBUV_DEFAULT_THREADS = 4;
 
 export type HashPoolMetrics = Pick<Metrics,
-  'hashPoolSize' | 'hashPoolInUse' | 'hashPoolQueueDepth' | 'hashPoolSaturation' | 'hashPoolRejected' | 'hashDuration'>;
+  'hashPoolSize' | 'hashPoolInUse' | 'hashPoolQueueDepth' | 'hashPoolSaturation' | 'hashPoolRejected' | 'hashDuration'> & { readonly tracing?: Tracing };
 
 export interface HashPoolOptions {
   config: AuthConfig['hash'];
@@ -147,10 +148,26 @@ export function createHashPool(options: HashPoolOptions): HashPool {
   }
 
   async function run<T>(operation: 'hash' | 'verify', signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-    const release = await admit(signal);
+    // Two spans when tracing is on: the wait for a permit, then the Argon2 work on the thread pool.
+    const tracing = metrics.tracing ?? TRACING_OFF;
+    const endWait = tracing.start('hash pool wait');
+    let release: Release;
+    try {
+      release = await admit(signal);
+    } catch (err) {
+      endWait(err);
+      throw err;
+    }
+    endWait();
+    const endHash = tracing.start(`password ${operation}`, { 'gatehouse.argon2.memory_kib': config.memory_kib });
     const end = metrics.hashDuration.startTimer({ operation });
     try {
-      return await work();
+      const value = await work();
+      endHash();
+      return value;
+    } catch (err) {
+      endHash(err);
+      throw err;
     } finally {
       end();
       completed++;

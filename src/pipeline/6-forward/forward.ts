@@ -68,7 +68,8 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
     async upgrade(socket, head, target, request, table, ctx) {
       const upstream = upstreamOf(target, table);
       const startedAt = performance.now();
-      const outcome = await forwardUpgrade(socket, head, upstream, { ...request, pathAndQuery: target.pathAndQuery });
+      const outcome = await forwardUpgrade(socket, head, upstream, { ...request, pathAndQuery: target.pathAndQuery },
+        table.config.server.tunnel_half_close_timeout);
       ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
