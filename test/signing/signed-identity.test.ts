@@ -18,11 +18,11 @@ import { send, startUpstream, type TestUpstream } from '../helpers/core-net.js';
 
 const HEADER = 'x-gatehouse-assertion';
 const ENCRYPTION_KEY = 'signed-identity test key: thirty-two characters at least';
-const LIFETIME_S = 5;
-const JWKS_MAX_AGE_MS = 1000;
+const LIFETIME_S = 10;
+const JWKS_MAX_AGE_MS = 2000;
 const REFRESH_MS = 200;
 /** lifetime + 3 s: a replica keeps vouching for 3 s after its last read, so a slow read on a busy machine is no 503. */
-const OVERLAP_MS = 8000;
+const OVERLAP_MS = 13_000;
 const CHANGE_POLL_MS = 200;
 /** The bound the README documents for a role change: one change-feed poll plus time to read and apply it. */
 const ROLE_BOUND_MS = CHANGE_POLL_MS + 1000;
@@ -232,14 +232,19 @@ await describeEachDriver('signed identity', (driver: DriverName, makeDatabase) =
   test('`gatehouse keys rotate`: both keys verify through the overlap, the old one leaves the JWKS after it, a replay after exp is refused', async () => {
     const before = (await jwksOf(gh)).kids;
     assert.equal(before.length, 1);
+    // A new session: its first assertion is signed now, so it has its whole lifetime left (not a cached one).
+    const fresher = (await gh.auth.sessions.create((await gh.store.users.get(userId))!, { amr: ['pwd'] })).token;
+    const byOldKey = await get(gh, '/signed/old', fresher);
+    assert.equal(byOldKey.body!.kid, before[0]);
     const rotated = await runCli(['keys', 'rotate', '--config', configPath], { timeoutMs: 20_000 });
     assert.equal(rotated.code, 0, rotated.stderr);
     const added = JSON.parse(rotated.stdout) as { kid: string; signs_from: string };
     const activatesAt = Date.parse(added.signs_from);
     // Published at once (within a refresh), so verifiers caching the JWKS know it before it signs.
     await until('the new key in the JWKS', 5000, async () => ((await jwksOf(gh)).kids.includes(added.kid) ? true : undefined));
-    const old = await get(gh, '/signed/old', token);
-    if (Date.now() < activatesAt) assert.equal(old.body!.kid, before[0], 'the old key signs until the new one activates');
+    const meanwhile = await get(gh, '/signed/old', token);
+    if (Date.now() < activatesAt) assert.equal(meanwhile.body!.kid, before[0], 'the old key signs until the new one activates');
+    const old = meanwhile.body!.kid === before[0] ? meanwhile : byOldKey;
     const fresh = await until('an assertion by the new key', 5000, async () => {
       const res = await get(gh, '/signed/new', token);
       return res.body!.kid === added.kid ? res : undefined;
@@ -248,6 +253,10 @@ await describeEachDriver('signed identity', (driver: DriverName, makeDatabase) =
     assert.equal(fresh.status, 200, 'the verifier (JWKS cached for its max-age) accepts the new key at once');
     assert.equal((await verifier.verify(old.body!.token!)).ok, true, 'an assertion by the old key still verifies in the overlap');
     assert.deepEqual((await jwksOf(gh)).kids, [before[0], added.kid]);
+    const listed = await runCli(['keys', 'list', '--config', configPath], { timeoutMs: 20_000 });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { kid: string }).kid), [before[0], added.kid]);
+    assert.equal((await runCli(['keys', 'list', '--now', '--config', configPath])).code, 2, '--now is for rotate only: a usage error');
     const gone = await until('the old key to leave the JWKS', OVERLAP_MS + 5000, async () => (!(await jwksOf(gh)).kids.includes(before[0]!) ? Date.now() : undefined));
     assert.ok(gone >= activatesAt + OVERLAP_MS, `the old key left ${activatesAt + OVERLAP_MS - gone} ms before the overlap ended`);
     verifier.reset();
