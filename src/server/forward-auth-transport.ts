@@ -54,7 +54,8 @@ export function createForwardAuthTransport(deps: { readonly pipeline: Pipeline }
         // The judge reads an upgrade's offer (h2c is refused for an ingress as for the proxy).
         upgrade: typeof upgrade === 'string' ? upgrade : undefined,
       },
-      upgrade: typeof upgrade === 'string' && /websocket/i.test(upgrade),
+      // Any Upgrade offer is judged as one: the ingress may pass it on, so h2c is refused here as at the proxy.
+      upgrade: typeof upgrade === 'string' && upgrade.trim() !== '',
       origin: `${original.scheme}://${original.host}`,
     };
     const evaluation = await pipeline.evaluate(facts, table, ctx);

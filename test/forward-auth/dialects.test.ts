@@ -50,6 +50,14 @@ describe('forward-auth dialects', () => {
       assert.equal(answer.headers['x-auth-email'], user.email);
     });
 
+    test('an Upgrade offer is judged as the proxy judges it: h2c is refused (400), alone or beside websocket', async () => {
+      for (const offer of ['h2c', 'websocket, h2c']) {
+        const answer = await envoy('/reports/q3', { authorization: `Bearer ${token}`, upgrade: offer });
+        assert.equal(answer.status, 400, offer);
+        assert.equal(JSON.parse(answer.body).code, 'GATE_ERR_BAD_REQUEST', offer);
+      }
+    });
+
     test('the original method is judged (Envoy keeps it): a public POST passes, the path prefix alone is "/"', async () => {
       assert.equal((await envoy('/public/form', {}, 'POST')).status, 200);
       const root = await envoy('', { authorization: `Bearer ${token}` });
