@@ -180,7 +180,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
     // 8. The SSO API and its webhook deliverer.
     const admin = new AccountAdmin(store, sessions, events);
-    const api = installApi(endpoints, { config, store, logger, metrics, events, audit, accounts: admin, sessions, csrf: auth.csrf, authenticate });
+    const api = installApi(endpoints, {
+      config, store, logger, metrics, events, audit, accounts: admin, sessions, csrf: auth.csrf, authenticate,
+      queueMail: async (tx, mail) => {
+        await selfService.mail.queue(tx, mail);
+        selfService.mail.kick();
+      },
+    });
     actors.push(api.deliverer);
     accounts = { store, sessions, admin, selfService: accountFlows };
   }

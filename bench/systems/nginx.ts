@@ -9,7 +9,8 @@ import type { RunningSystem, SystemDefinition } from './system.js';
 
 const CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'];
 
-function nginxPath(): string | undefined {
+/** The nginx binary, or undefined. */
+export function nginxPath(): string | undefined {
   for (const p of CANDIDATES) {
     try {
       execFileSync(p, ['-v'], { stdio: 'ignore' });

@@ -6,7 +6,7 @@ import type { CookieOptions } from '../sessions/cookie.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Logger } from '../log/logger.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
-import type { Store, User } from '../store/store.js';
+import type { Store, StoreRepos, User } from '../store/store.js';
 import type { WebhooksConfig } from '../actors/config-schema.js';
 import type { z } from 'zod';
 import type { HttpMethod } from './router.js';
@@ -23,6 +23,8 @@ export interface ApiDeps {
   readonly accounts: AccountAdmin;
   /** For ending one session of the caller's. */
   readonly sessions: Pick<SessionService, 'revoke'>;
+  /** Queues an invitation mail in the caller's transaction (a no-op when mail is not configured). */
+  readonly queueMail: (tx: StoreRepos, mail: { template: 'org-invitation'; to: string; vars: Record<string, string> }) => Promise<void>;
   /** The session cookie, cleared when the caller ends their own session. */
   readonly cookie: { readonly name: string; readonly options: CookieOptions };
 }

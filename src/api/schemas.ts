@@ -137,6 +137,14 @@ export const Organization = z.strictObject({
   decided_by: nullable(z.string()), decided_at: nullable(time), created_at: time,
   my_role: nullable(MemberRole).optional().meta({ description: "The caller's role in it (null when not a member)." }),
 }).meta({ id: 'Organization' });
+/** What adding a member by email answers, whether or not the address has an account (no enumeration). */
+export const Invitation = z.strictObject({
+  status: z.literal('invited'), email: z.string(), role: MemberRole, expires_at: time,
+  token: z.string().meta({ description: 'The code to accept it with (also in the mail). Only the holder of the confirmed address can use it, so the inviter may pass it on.' }),
+}).meta({ id: 'Invitation', description: 'An invitation mailed to the address; the person joins by accepting it, signed in with that confirmed address.' });
+export const AcceptInvitationBody = z.strictObject({
+  token: z.string().min(1).max(256).meta({ description: 'The code from the invitation mail.' }),
+});
 export const Member = z.strictObject({
   user_id: z.string(), email: nullable(z.string()), name: nullable(z.string()), role: MemberRole, created_at: time,
 }).meta({ id: 'Member' });

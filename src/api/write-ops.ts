@@ -8,7 +8,7 @@
 import type { MemberRole, Membership, Organization, OrgStatus, Webhook } from '../store/store.js';
 import { transactionOp } from '../store/transaction-op.js';
 import { changeOp } from './commit-change.js';
-import { StateConflictError } from './errors.js';
+import { ApiNotFoundError, StateConflictError } from './errors.js';
 import { enqueueEvent, type WebhookEvent } from './events.js';
 import { memberIds } from './membership-effects.js';
 
@@ -63,6 +63,16 @@ export const addMemberTx = changeOp(HERE, 'addMemberTx',
     const m = await tx.memberships.add({ orgId: a.org.id, userId: a.user.id, role: a.role });
     await effects.webhook(a.org, 'member.added', { user: a.user, role: a.role });
     effects.membership({ action: 'member.added', orgId: a.org.id, target: a.user.id, userIds: [a.user.id], data: { role: a.role } });
+    return m;
+  });
+
+/** POST /invitations/accept: the invitation is used up in the membership's own transaction. */
+export const acceptInvitationTx = changeOp(HERE, 'acceptInvitationTx',
+  async (tx, effects, a: { tokenId: string; org: Organization; user: { id: string; email: string }; role: MemberRole }): Promise<Membership> => {
+    if (await tx.accountTokens.consume(a.tokenId, 'org_invitation') === null) throw new ApiNotFoundError('invitation', 'token');
+    const m = await tx.memberships.add({ orgId: a.org.id, userId: a.user.id, role: a.role });
+    await effects.webhook(a.org, 'member.added', { user: a.user, role: a.role });
+    effects.membership({ action: 'member.added', orgId: a.org.id, target: a.user.id, userIds: [a.user.id], data: { role: a.role, invitation: true } });
     return m;
   });
 

@@ -52,6 +52,15 @@ export const BUILT_IN_MAIL_TEMPLATES: Readonly<Record<string, MailTemplate>> = {
     html: htmlPart('<p>Hello{{#name}} {{name}}{{/name}},</p><p>Someone tried to create an account with <strong>{{email}}</strong>, which already has one.</p>' +
       '<p>If it was you, sign in instead; if you forgot your password, <a href="{{link}}">reset it</a>. If it was not you, nothing changed.</p>'),
   },
+  'org-invitation': {
+    subject: 'You are invited to {{org_name}} on {{product_name}}',
+    text: 'Hello,\n\n{{inviter}} invited {{email}} to the organization {{org_name}} ({{org_slug}}) as {{role}}.\n\n' +
+      'Sign in (or create an account with this address and confirm it), then accept with this link within {{expires_in}}: {{link}}\n' +
+      'Or give this code to POST /.gatehouse/api/v1/invitations/accept: {{token}}\nIf you do not know this organization, ignore this message.\n' + FOOT_TEXT,
+    html: htmlPart('<p>Hello,</p><p>{{inviter}} invited <strong>{{email}}</strong> to the organization <strong>{{org_name}}</strong> ({{org_slug}}) as {{role}}.</p>' +
+      '<p>Sign in (or create an account with this address and confirm it), then <a href="{{link}}">accept the invitation</a> within {{expires_in}}.</p>' +
+      '<p>If you do not know this organization, ignore this message.</p>'),
+  },
   'security-notice': {
     subject: '{{product_name}}: {{event}}',
     text: 'Hello{{#name}} {{name}}{{/name}},\n\n{{event}} on the account {{email}}{{#client_ip}} from {{client_ip}}{{/client_ip}}.\n\n' +
@@ -61,4 +70,4 @@ export const BUILT_IN_MAIL_TEMPLATES: Readonly<Record<string, MailTemplate>> = {
   },
 };
 
-export type MailTemplateName = 'verify-email' | 'reset-password' | 'password-changed' | 'registration-attempt' | 'security-notice';
+export type MailTemplateName = 'verify-email' | 'reset-password' | 'password-changed' | 'registration-attempt' | 'security-notice' | 'org-invitation';

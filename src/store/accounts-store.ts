@@ -65,7 +65,7 @@ export interface MailOutboxRepo {
 // ---- single-use account tokens -----------------------------------------------------------------------------
 
 /** What a token is for. */
-export type AccountTokenPurpose = 'verify_email' | 'reset_password' | 'mfa_login' | 'webauthn';
+export type AccountTokenPurpose = 'verify_email' | 'reset_password' | 'mfa_login' | 'webauthn' | 'org_invitation';
 
 /**
  * A single-use, expiring token. Only its hash is stored (`id`); the token itself goes to its owner (in a link, or a

@@ -54,6 +54,8 @@ const ROWS: Row[] = [
   { method: 'GET', pattern: '/orgs/:org/members', path: (f) => `/orgs/${f.org}/members`, orgStatus: 'suspended', note: 'suspended grants nothing', expect: [401, 403, 403, 403, 404, 200] },
   { method: 'POST', pattern: '/orgs/:org/members', path: (f) => `/orgs/${f.org}/members`, body: (f) => ({ user_id: f.stranger, role: 'member' }), expect: [401, 403, 201, 201, 404, 403] },
   { method: 'POST', pattern: '/orgs/:org/members', path: (f) => `/orgs/${f.org}/members`, body: (f) => ({ user_id: f.stranger, role: 'owner' }), note: 'only owners add owners', expect: [401, 403, 403, 201, 404, 403] },
+  { method: 'POST', pattern: '/orgs/:org/members', path: (f) => `/orgs/${f.org}/members`, body: () => ({ email: `someone-${randomUUID().slice(0, 8)}@example.com`, role: 'member' }), note: 'by email: an invitation', expect: [401, 403, 202, 202, 404, 403] },
+  { method: 'POST', pattern: '/invitations/accept', path: () => '/invitations/accept', body: () => ({ token: 'no-such-invitation' }), note: 'an unknown code', expect: [401, 404, 404, 404, 404, 404] },
   { method: 'POST', pattern: '/orgs/:org/members', path: (f) => `/orgs/${f.org}/members`, body: (f) => ({ user_id: f.stranger, role: 'member' }), orgStatus: 'pending', note: 'pending grants nothing', expect: [401, 403, 403, 403, 404, 403] },
   { method: 'PATCH', pattern: '/orgs/:org/members/:user', path: (f) => `/orgs/${f.org}/members/${f.target}`, body: () => ({ role: 'admin' }), expect: [401, 403, 200, 200, 404, 403] },
   { method: 'PATCH', pattern: '/orgs/:org/members/:user', path: (f) => `/orgs/${f.org}/members/${f.target}`, body: () => ({ role: 'owner' }), note: 'only owners make owners', expect: [401, 403, 403, 200, 404, 403] },

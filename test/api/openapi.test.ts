@@ -172,9 +172,19 @@ await describeEachDriver('SSO API OpenAPI document against live answers', (_driv
 
     // Members: add by id and by email, change, remove, the last owner stays.
     assert.equal((await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: bob.id, role: 'member' } })).status, 201);
-    assert.equal((await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { email: carol.email.toUpperCase(), role: 'admin' } })).status, 201);
+    // By email: an invitation (202, alike for any address), accepted by carol once her address is confirmed.
+    const invited = await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { email: carol.email.toUpperCase(), role: 'admin' } });
+    assert.equal(invited.status, 202);
+    assert.equal((await call(outsider.token, 'POST', '/invitations/accept', { json: { token: invited.json.token } })).status, 403, 'not her address');
+    assert.equal((await call(carol.token, 'POST', '/invitations/accept', { json: { token: invited.json.token } })).status, 403, 'address not confirmed yet');
+    await world.gh.store.users.update(carol.id, { emailVerifiedAt: new Date() });
+    assert.equal((await call(carol.token, 'POST', '/invitations/accept', { json: { token: invited.json.token } })).status, 201);
+    assert.equal((await call(carol.token, 'POST', '/invitations/accept', { json: { token: invited.json.token } })).status, 404, 'used up');
+    const again = await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { email: carol.email, role: 'member' } });
+    assert.equal((await call(carol.token, 'POST', '/invitations/accept', { json: { token: again.json.token } })).status, 409, 'already a member');
     assert.equal((await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: bob.id, role: 'member' } })).status, 409);
-    assert.equal((await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { email: 'nobody@example.com', role: 'member' } })).status, 404);
+    assert.equal((await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { email: 'nobody@example.com', role: 'member' } })).status, 202);
+    assert.equal((await call(owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: 'nobody', role: 'member' } })).status, 404);
     assert.equal((await call(bob.token, 'POST', `/orgs/${org}/members`, { json: { user_id: outsider.id, role: 'member' } })).status, 403);
     assert.equal((await call(bob.token, 'GET', `/orgs/${org}/members`)).status, 200);
     assert.equal((await call(owner.token, 'PATCH', `/orgs/${org}/members/${bob.id}`, { json: { role: 'admin' } })).status, 200);

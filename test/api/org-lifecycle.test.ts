@@ -48,7 +48,7 @@ await describeEachDriver('SSO API organization life cycle', (_driver, makeDataba
     assert.deepEqual(await visit(owner, '/acme/x'), { status: 200, orgs: 'acme:owner' });
     assert.equal((await visit(owner, '/acme-admin/x')).status, 200);
 
-    const add = await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { email: m.email.toUpperCase(), role: 'member' } });
+    const add = await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: m.id, role: 'member' } });
     assert.equal(add.status, 201, add.text);
     assert.deepEqual(await visit(m, '/acme/x'), { status: 200, orgs: 'acme:member' });
     assert.equal((await visit(m, '/acme-admin/x')).status, 403, 'org_roles: owner or admin only');

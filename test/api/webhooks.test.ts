@@ -48,7 +48,7 @@ await describeEachDriver('SSO API webhooks', (_driver, makeDatabase) => {
       assert.equal(listed.json.items[0].secret, undefined);
       assert.ok(!listed.text.includes(receiver.secret));
       const member = await signUp(world.gh, 'm');
-      const added = await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { email: member.email, role: 'member' } });
+      const added = await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: member.id, role: 'member' } });
       assert.equal(added.status, 201, added.text);
       await eventually(5000, 'the delivery', () => receiver.received.length === 1);
       const got = receiver.received[0]!;

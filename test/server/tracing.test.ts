@@ -227,7 +227,7 @@ test('a webhook delivery is a root client span with its outcome, and the receive
     assert.equal(created.status, 201, created.text);
     hooks.secret = created.json.secret;
     const member = await signUp(world.gh, 'm');
-    assert.equal((await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { email: member.email, role: 'member' } })).status, 201);
+    assert.equal((await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { user_id: member.id, role: 'member' } })).status, 201);
     await eventually(5000, 'the delivery', () => hooks.received.length === 1);
     assert.equal(hooks.received[0]!.headers.traceparent, undefined, 'a webhook receiver is a third party');
     const span = await eventually(5000, 'the delivery span', () => receiver.spans.find((s) => s.name === 'webhook deliver'));
