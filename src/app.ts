@@ -18,7 +18,7 @@ import type { Logger } from './log/logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { packageVersion } from './metrics/build-info.js';
 import { createTracing } from './tracing/tracing.js';
-import { authenticateChain, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
+import { authenticateChain, recogniseChain, type Authenticator } from './pipeline/3-authenticate/authenticate.js';
 import { sessionAuthenticators } from './pipeline/3-authenticate/session-token.js';
 import { createAuthorize } from './pipeline/4-authorize/decide.js';
 import { createMutate, identityHeadersMutator } from './pipeline/5-mutate/mutate.js';
@@ -198,7 +198,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ...(options.configSha256 === undefined ? {} : { configSha256: options.configSha256 }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
-    stages: { authenticate: authenticateChain(authenticators), authorize: createAuthorize(signInUrl), mutate: createMutate([identityHeadersMutator(), signedAssertionMutator(signer)]), signInUrl },
+    stages: {
+      authenticate: authenticateChain(authenticators), recognise: recogniseChain(authenticators), authorize: createAuthorize(signInUrl),
+      mutate: createMutate([identityHeadersMutator(), signedAssertionMutator(signer)]), signInUrl,
+    },
   });
   running = () => instance.current().config;
   return Object.assign(instance, {

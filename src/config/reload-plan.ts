@@ -4,12 +4,13 @@ import { formatPath } from './interpolate.js';
 /**
  * The settings a reload applies to the running process, each read per request or per use from the current
  * runtime table (or applied by the reload itself): the route table with its policies, upstreams and their timeouts
- * and pool limits, the trusted proxies, the identity header prefix, the in-flight limit, the shutdown timings, and
- * the log level and access log. Everything else is bound when the process starts (listeners, storage, sessions and their keys,
+ * and pool limits, the trusted proxies, the identity header prefix, admission (the in-flight limit, the lateness
+ * targets, the connection bound and the client timeouts), the shutdown timings, and the log level and access log. Everything else is bound when the process starts (listeners, storage, sessions and their keys,
  * auth providers, audit, webhooks, the watcher itself) and needs a restart.
  */
 export const LIVE_SETTINGS: readonly string[] = [
   'routes', 'routing', 'upstreams', 'server.trusted_proxies', 'server.identity_header_prefix', 'server.max_in_flight',
+  'server.admission', 'server.max_connections', 'server.headers_timeout', 'server.request_timeout', 'server.keep_alive_timeout',
   'server.drain_delay', 'server.grace_period', 'server.tunnel_half_close_timeout', 'logging.level', 'logging.access_log', 'signed_identity.enabled',
   'signed_identity.header', 'signed_identity.lifetime',
 ];

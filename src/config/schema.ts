@@ -113,7 +113,36 @@ export const configSchema = z.strictObject({
     tunnel_half_close_timeout: durationMs.default(10_000),
     /** Largest request body Gatehouse reads itself (login forms, API). Proxied bodies stream and are not limited. */
     max_body_bytes: z.number().int().positive().default(1_048_576),
-  }).prefault({}),
+    /** Open client connections past which a new one is closed at once, before any byte is read. */
+    max_connections: z.number().int().positive().default(10_000),
+    /** A client must send its whole request head within this time after connecting (or after its previous request), else 408 and close. */
+    headers_timeout: durationMs.refine((ms) => ms >= 1000, 'expected at least 1s').default(10_000),
+    /** A client must send its whole request (head and body) within this time; 0 turns the bound off (long uploads). */
+    request_timeout: durationMs.default(300_000),
+    /** An idle keep-alive connection is closed after this long without a new request. */
+    keep_alive_timeout: durationMs.refine((ms) => ms >= 1, 'expected more than 0').default(5_000),
+    /** Admission by lateness (src/pipeline/1-admit): how late the event loop may run before new work is refused. */
+    admission: z.strictObject({
+      /** Event-loop delay past which every new request is refused with 503 (the admin listener is never shed). */
+      shed_delay: durationMs.refine((ms) => ms >= 1, 'expected more than 0').default(40),
+      /** Event-loop delay past which the low-priority classes are refused: anonymous requests to protected routes and /.gatehouse/ endpoints. */
+      shed_delay_low_priority: durationMs.refine((ms) => ms >= 1, 'expected more than 0').default(20),
+      /** How long the loop must stay late (the least delay over this window counts) before anything is shed; at most 300ms. */
+      window: durationMs.refine((ms) => ms >= 10 && ms <= 300, 'expected 10ms to 300ms').default(100),
+      /** For this long after start nothing is shed for lateness: a fresh process compiles its code on its first requests. */
+      warm_up: durationMs.refine((ms) => ms <= 60_000, 'expected at most 60s').default(5_000),
+      /** The share of the window the loop must have been busy for its delay to count (a loop late for want of a CPU others hold is not helped by refusing). */
+      min_utilization: z.number().min(0).max(1).default(0.9),
+      /** A shed answer closes its connection, so a keep-alive client reconnects instead of coming straight back. */
+      close_connection: z.boolean().default(true),
+      /** The Retry-After a shed answer carries. */
+      retry_after: durationMs.refine((ms) => ms >= 1000 && ms % 1000 === 0, 'expected whole seconds, at least 1s').default(1_000),
+    }).prefault({}).refine((a) => a.shed_delay_low_priority <= a.shed_delay, {
+      message: 'expected shed_delay_low_priority at most shed_delay', path: ['shed_delay_low_priority'],
+    }),
+  }).prefault({}).refine((s) => s.request_timeout === 0 || s.headers_timeout <= s.request_timeout, {
+    message: 'expected headers_timeout at most request_timeout (or request_timeout: 0)', path: ['headers_timeout'],
+  }),
   admin: z.strictObject({
     /**
      * /metrics, /healthz, /readyz. Default: loopback (127.0.0.1:4181), so metrics and health are not offered to the

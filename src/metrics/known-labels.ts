@@ -11,8 +11,12 @@ import type { Metrics } from './metrics.js';
 export const KNOWN_LABELS = {
   /** gatehouse_upstream_errors_total{reason}, per configured upstream (proxy/upstream-error.ts UpstreamFailure). */
   upstreamErrorReasons: ['refused', 'timeout', 'connect_timeout', 'reset', 'error'],
-  /** gatehouse_load_shed_total{reason} (pipeline/1-admit). */
-  loadShedReasons: ['in_flight'],
+  /** gatehouse_load_shed_total{reason,class} (pipeline/1-admit ShedReason). */
+  loadShedReasons: ['in_flight', 'event_loop_delay'],
+  /** gatehouse_load_shed_total{reason,class} (pipeline/1-admit RequestClass). */
+  loadShedClasses: ['public', 'session', 'anonymous', 'gatehouse'],
+  /** gatehouse_connections_closed_total{reason} (server/instance.ts ConnectionCloseReason). */
+  connectionCloseReasons: ['max_connections', 'timeout', 'shed'],
   /** gatehouse_session_tokens_rejected_total{reason} (sessions/token.ts, sessions/session-service.ts). */
   tokenRejections: ['malformed', 'bad_mac', 'unknown', 'expired', 'revoked', 'disabled'],
   /** gatehouse_change_feed_applied_total{kind} (store ChangeKind). */
@@ -39,7 +43,10 @@ export function initialiseCounters(metrics: Metrics, names: { upstreams: readonl
   for (const upstream of names.upstreams) {
     for (const reason of KNOWN_LABELS.upstreamErrorReasons) zero(metrics.upstreamErrors, { upstream, reason });
   }
-  for (const reason of KNOWN_LABELS.loadShedReasons) zero(metrics.loadShed, { reason });
+  for (const reason of KNOWN_LABELS.loadShedReasons) {
+    for (const cls of KNOWN_LABELS.loadShedClasses) zero(metrics.loadShed, { reason, class: cls });
+  }
+  for (const reason of KNOWN_LABELS.connectionCloseReasons) zero(metrics.connectionsClosed, { reason });
   for (const reason of KNOWN_LABELS.tokenRejections) zero(metrics.sessionTokensRejected, { reason });
   for (const kind of KNOWN_LABELS.changeKinds) zero(metrics.changesApplied, { kind });
   for (const reason of KNOWN_LABELS.cacheClearReasons) zero(metrics.changeFeedCacheClears, { reason });

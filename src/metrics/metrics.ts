@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { packageVersion } from './build-info.js';
 import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
@@ -24,6 +25,9 @@ export function createMetrics() {
   }
   const registers = [registry];
   let poolSource: PoolGaugeSource | undefined;
+  let inFlightSource: () => number = () => 0;
+  let loopSource: { takeMax(): number } | undefined;
+  let lastUtilization = performance.eventLoopUtilization();
   const poolGauge = (name: string, help: string, pick: (s: NonNullable<ReturnType<PoolGaugeSource>>) => number) => new Gauge({
     name, help, registers,
     collect() {
@@ -48,6 +52,14 @@ export function createMetrics() {
     /** Where the pool gauges read their values (the store, once it is open). */
     watchPool(source: PoolGaugeSource | undefined): void {
       poolSource = source;
+    },
+    /** Where `gatehouse_in_flight_requests` reads its value on a scrape (the admission stage's count). */
+    watchInFlight(source: () => number): void {
+      inFlightSource = source;
+    },
+    /** Where `gatehouse_event_loop_delay_max_seconds` reads the largest delay since the previous scrape. */
+    watchEventLoop(source: { takeMax(): number } | undefined): void {
+      loopSource = source;
     },
     buildInfo,
     httpRequests: new Counter({
@@ -77,11 +89,41 @@ export function createMetrics() {
       name: 'gatehouse_config_info', help: 'Always 1; sha256 is the SHA-256 of the configuration file in force.',
       labelNames: ['sha256'] as const, registers,
     }),
+    // Read on a scrape, not set per request: the hot path only moves a number.
     inFlight: new Gauge({
       name: 'gatehouse_in_flight_requests', help: 'Requests in flight on the ingress listener.', registers,
+      collect() {
+        this.set(inFlightSource());
+      },
     }),
     loadShed: new Counter({
-      name: 'gatehouse_load_shed_total', help: 'Requests refused to protect the process, by reason.',
+      name: 'gatehouse_load_shed_total', help: 'Requests refused with 503 to protect the process, by reason (in_flight, event_loop_delay) and class (public, session, anonymous, gatehouse).',
+      labelNames: ['reason', 'class'] as const, registers,
+    }),
+    eventLoopDelay: new Histogram({
+      name: 'gatehouse_event_loop_delay_seconds', help: 'How late the admission probe timer fired (every 10 ms): the event-loop delay admission sheds on.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56], registers,
+    }),
+    eventLoopDelayMax: new Gauge({
+      name: 'gatehouse_event_loop_delay_max_seconds', help: 'The largest event-loop delay admission saw since the previous scrape (probe or request).',
+      registers,
+      collect() {
+        if (loopSource !== undefined) this.set(loopSource.takeMax() / 1000);
+      },
+    }),
+    eventLoopUtilization: new Gauge({
+      name: 'gatehouse_event_loop_utilization', help: 'Share of time the event loop was busy (not waiting for I/O) since the previous scrape, 0 to 1.',
+      registers,
+      collect() {
+        const now = performance.eventLoopUtilization();
+        this.set(performance.eventLoopUtilization(now, lastUtilization).utilization);
+        lastUtilization = now;
+      },
+    }),
+    connectionsOpen: new Gauge({ name: 'gatehouse_connections_open', help: 'Client connections open on the ingress listener.', registers }),
+    connectionsClosed: new Counter({
+      name: 'gatehouse_connections_closed_total',
+      help: 'Client connections Gatehouse closed itself, by reason (max_connections: refused at accept; timeout: headers or request too slow, 408; shed: after a shed answer).',
       labelNames: ['reason'] as const, registers,
     }),
     ready: new Gauge({

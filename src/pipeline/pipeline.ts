@@ -3,7 +3,8 @@ import type { ClientAddress } from '../proxy/client-address.js';
 import type { CompiledRoute } from '../routing/index.js';
 import type { RequestContext, RequestFacts } from './context.js';
 import { judge } from './2-judge/judge.js';
-import type { Authenticate } from './3-authenticate/authenticate.js';
+import type { Authenticate, Recognise } from './3-authenticate/authenticate.js';
+import type { RequestClass } from './1-admit/admit.js';
 import { needsIdentity, type Authorize, type Decision } from './4-authorize/decide.js';
 import type { Header, Mutate } from './5-mutate/mutate.js';
 import type { RuntimeTable } from './runtime-table.js';
@@ -29,6 +30,8 @@ export type Evaluation =
 /** The stages, as the composition root builds them. */
 export interface PipelineStages {
   readonly authenticate: Authenticate;
+  /** Whether a request carries a credential already known good, without I/O (admission's priority; absent: never). */
+  readonly recognise?: Recognise;
   readonly authorize: Authorize;
   readonly mutate: Mutate;
   /** Where a browser signs in, returning to `rd` (the authorize stage's; forward-auth's sign-in start uses it too). */
@@ -45,6 +48,18 @@ export class Pipeline {
 
   constructor(stages: PipelineStages) {
     this.stages = stages;
+  }
+
+  /**
+   * The admission class of a request, without I/O: Gatehouse's own endpoints; a public route; a protected route with
+   * a credential already known good (a cached session); anything else. Asked only when admission is shedding.
+   */
+  classify(facts: RequestFacts, table: RuntimeTable): RequestClass {
+    const judged = judge(facts, table);
+    if (judged.kind === 'reserved') return 'gatehouse';
+    if (judged.kind === 'refused') return 'anonymous';
+    if (!needsIdentity(judged.route.config.policy)) return 'public';
+    return this.stages.recognise?.(facts.headers) === true ? 'session' : 'anonymous';
   }
 
   /** Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. */

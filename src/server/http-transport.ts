@@ -11,6 +11,7 @@ import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import type { EndpointRouter } from '../http/endpoint-router.js';
 import { endpointQuery } from '../http/input-guard.js';
 import { sendError, wantsHtml } from '../http/respond.js';
+import { answerShed } from '../pipeline/1-admit/shed-answer.js';
 import { plainIp } from '../proxy/client-address.js';
 import { propagateTrace, type Tracing } from '../tracing/tracing.js';
 import { authzPath } from './forward-auth-dialects.js';
@@ -25,6 +26,8 @@ export interface TransportDeps {
   readonly observers: readonly RequestObserver[];
   readonly ids: RequestIds;
   readonly logger: Logger;
+  /** Told when a shed answer closes its connection (for `gatehouse_connections_closed_total{reason="shed"}`). */
+  readonly onShedClose?: () => void;
   /** Spans for requests when on (TRACING_OFF otherwise: one property read per request). */
   readonly tracing: Tracing;
 }
@@ -81,7 +84,11 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
   async function handle(req: IncomingMessage, res: ServerResponse, table: RuntimeTable, ctx: RequestContext): Promise<void> {
     res.setHeader('X-Request-Id', ctx.id);
     const socket = req.socket;
-    const shed = admission.enter(table);
+    const facts: RequestFacts = {
+      method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
+      encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: false,
+    };
+    const shed = admission.enter(table, () => pipeline.classify(facts, table));
     // Observers run once both the answer has closed and this handler has returned: the answer can close before the
     // forward stage records its outcome and upstream time.
     let open = 2;
@@ -97,8 +104,9 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
     try {
       if (shed !== undefined) {
         ctx.outcome = 'shed';
-        ctx.reason = shed.detail;
-        sendError(req, res, shed, { 'retry-after': String(shed.retryAfterSeconds ?? 1) });
+        ctx.reason = shed.reason;
+        const { retry_after: retryAfter, close_connection: close } = table.config.server.admission;
+        if (answerShed(req, res, retryAfter / 1000, close, ctx.id)) deps.onShedClose?.();
         return;
       }
       // Forward-auth (an ingress asking about another request) is recognised on the raw target, before the judge:
@@ -109,10 +117,6 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
         await forwardAuth(req, res, authz, table, ctx);
         return;
       }
-      const facts: RequestFacts = {
-        method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: false,
-      };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       switch (evaluation.kind) {
         case 'refused':

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { createAdmission, type AdmissionCheck } from '../pipeline/1-admit/admit.js';
+import { EventLoopDelay } from '../admission/event-loop-delay.js';
+import { createAdmission, eventLoopDelayCheck, inFlightBound, type AdmissionCheck } from '../pipeline/1-admit/admit.js';
 import { createForward } from '../pipeline/6-forward/forward.js';
 import { RequestIds, type RequestObserver } from '../pipeline/context.js';
 import { Pipeline, type PipelineStages } from '../pipeline/pipeline.js';
@@ -20,7 +21,7 @@ export interface IngressDeps {
   endpoints: EndpointRouter;
   /** authenticate, authorize, mutate, as the composition root built them. */
   stages: PipelineStages;
-  /** Admission checks (default: the in-flight bound). */
+  /** Admission checks (default: the in-flight bound, then the event-loop delay). */
   admissionChecks?: readonly AdmissionCheck[];
   /** Read each request's context when it ends, after the metrics and the access log (tracing). */
   observers?: readonly RequestObserver[];
@@ -32,7 +33,10 @@ export interface IngressDeps {
  */
 export function createIngress(deps: IngressDeps) {
   const { metrics, logger } = deps;
-  const admission = createAdmission({ metrics, ...(deps.admissionChecks ? { checks: deps.admissionChecks } : {}) });
+  // The probe behind the lateness check; the instance starts it with the listeners and stops it with them.
+  const loopDelay = new EventLoopDelay({ onSample: (ms) => metrics.eventLoopDelay.observe(ms / 1000) });
+  metrics.watchEventLoop(loopDelay);
+  const admission = createAdmission({ metrics, checks: deps.admissionChecks ?? [inFlightBound, eventLoopDelayCheck(loopDelay)] });
   const pipeline = new Pipeline(deps.stages);
   const shared = {
     table: deps.table, admission, pipeline, forward: createForward({ metrics, logger }), logger, tracing: metrics.tracing,
@@ -40,11 +44,13 @@ export function createIngress(deps: IngressDeps) {
       requestMetrics(metrics), accessLog({ logger, table: deps.table }), ...(metrics.tracing.enabled ? [requestTracing()] : []), ...(deps.observers ?? []),
     ],
     ids: new RequestIds(),
+    onShedClose: () => metrics.connectionsClosed.inc({ reason: 'shed' }),
   };
   return {
     onRequest: createHttpTransport({ ...shared, endpoints: deps.endpoints }),
     onUpgrade: createUpgradeTransport(shared),
     inFlight: () => admission.inFlight(),
+    loopDelay,
     pipeline,
   };
 }

@@ -16,6 +16,9 @@ import { ListenError } from '../errors/index.js';
 import { createConfigReloader } from './config-reloader.js';
 import { initialiseCounters } from '../metrics/known-labels.js';
 
+/** How often Node looks for clients past server.headers_timeout or request_timeout (the bounds hold to within it). */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+
 /** What an instance is made of: built by the composition root (src/app.ts), in the order written there. */
 export interface InstanceOptions {
   config: GatehouseConfig;
@@ -78,10 +81,31 @@ export function createInstance(options: InstanceOptions): Instance {
   const ingress = createIngress({
     table: () => table, metrics, logger, endpoints, stages: options.stages, ...(options.observers ? { observers: options.observers } : {}),
   });
+  const server0 = options.config.server;
   const ingressServer: Server = createServer({
-    // Bounds on slow clients (slowloris): whole headers within 30 s, a whole request within 5 min.
-    headersTimeout: 30_000, requestTimeout: 300_000, keepAliveTimeout: 5_000, maxHeaderSize: 32 * 1024,
+    // Bounds on slow and idle clients (slowloris): server.headers_timeout, request_timeout, keep_alive_timeout,
+    // max_connections (applied again on each reload, below). Node checks the first two on a timer, so they are
+    // enforced to within connectionsCheckingInterval (its default, 30 s, would make a 10 s bound a 40 s one).
+    headersTimeout: server0.headers_timeout, requestTimeout: server0.request_timeout, keepAliveTimeout: server0.keep_alive_timeout,
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS, maxHeaderSize: 32 * 1024,
   });
+  const applyServerSettings = (config: GatehouseConfig): void => {
+    const { headers_timeout: headers, request_timeout: request, keep_alive_timeout: keepAlive, max_connections: max } = config.server;
+    ingressServer.headersTimeout = headers;
+    ingressServer.requestTimeout = request;
+    ingressServer.keepAliveTimeout = keepAlive;
+    // Past it Node closes a new connection at once, before reading a byte ('drop' below counts it).
+    ingressServer.maxConnections = max;
+    const { window, min_utilization: busyShare, warm_up: warmUpMs } = config.server.admission;
+    ingress.loopDelay.configure({ windowMs: window, busyShare, warmUpMs });
+  };
+  applyServerSettings(options.config);
+  let openConnections = 0;
+  ingressServer.on('connection', (socket: Socket) => {
+    metrics.connectionsOpen.set(++openConnections);
+    socket.once('close', () => metrics.connectionsOpen.set(--openConnections));
+  });
+  ingressServer.on('drop', () => metrics.connectionsClosed.inc({ reason: 'max_connections' }));
   ingressServer.on('request', (req, res) => {
     if (closing) res.setHeader('connection', 'close');
     void ingress.onRequest(req, res);
@@ -97,6 +121,7 @@ export function createInstance(options: InstanceOptions): Instance {
       socket.destroy();
       return;
     }
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') metrics.connectionsClosed.inc({ reason: 'timeout' });
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify({ error: 'bad_request', code: 'GATE_ERR_BAD_REQUEST', message: 'malformed request' });
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
@@ -114,6 +139,7 @@ export function createInstance(options: InstanceOptions): Instance {
       const old = table;
       table = buildRuntimeTable(next, old);
       knownSeries(next);
+      applyServerSettings(next);
       // Only a changed setting touches the logger (a logger handed in by a test stays as it was given).
       if (next.logging.level !== old.config.logging.level) logger.level = next.logging.level;
       // In-flight requests hold `old`; pools it alone used are closed gracefully (undici lets running requests finish).
@@ -149,6 +175,7 @@ export function createInstance(options: InstanceOptions): Instance {
 
   async function closeEverything(): Promise<void> {
     watcher?.close();
+    ingress.loopDelay.stop();
     ingressServer.closeAllConnections();
     for (const socket of upgraded) socket.destroy();
     await Promise.all([...table.upstreams.values()].map((u) => u.pool.destroy().catch(() => undefined)));
@@ -168,6 +195,8 @@ export function createInstance(options: InstanceOptions): Instance {
       const admin = await listen(adminServer, options.listen?.admin ?? cfg.admin.listen, 'admin.listen');
       const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen, 'server.listen');
       for (const actor of actors) await actor.start();
+      // The lateness probe starts last: what start-up itself blocked is not a delay any request waited through.
+      ingress.loopDelay.start();
       if (options.configPath !== undefined && cfg.reload.watch) {
         watcher = watchConfigFile(options.configPath, cfg.reload.debounce, () => void reload());
       }

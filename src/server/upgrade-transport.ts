@@ -7,6 +7,7 @@ import type { RuntimeTable } from '../pipeline/runtime-table.js';
 import { propagateTrace } from '../tracing/tracing.js';
 import { countBytes, isEncrypted, requestContext, traced, type TransportDeps } from './http-transport.js';
 import { writeRawError } from '../http/raw-response.js';
+import { answerShedUpgrade } from '../pipeline/1-admit/shed-answer.js';
 
 /**
  * The Upgrade (WebSocket) transport: the same admission and stages as HTTP requests, answered on the raw socket.
@@ -32,19 +33,21 @@ export function createUpgradeTransport(deps: TransportDeps) {
     const connection = req.socket;
     ctx.status = 101;
     const own = { 'X-Request-Id': ctx.id };
-    const shed = admission.enter(table);
+    const facts: RequestFacts = {
+      method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
+      encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: true,
+    };
+    const shed = admission.enter(table, () => pipeline.classify(facts, table));
     socket.once('close', () => admission.leave());
     try {
       if (shed !== undefined) {
         ctx.outcome = 'shed';
-        ctx.reason = shed.detail;
-        ctx.status = writeRawError(socket, shed, { ...own, 'Retry-After': String(shed.retryAfterSeconds ?? 1) });
+        ctx.reason = shed.reason;
+        ctx.status = 503;
+        answerShedUpgrade(req, socket, table.config.server.admission.retry_after / 1000, ctx.id);
+        deps.onShedClose?.();
         return;
       }
-      const facts: RequestFacts = {
-        method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
-        encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: true,
-      };
       const evaluation = await pipeline.evaluate(facts, table, ctx);
       if (evaluation.kind === 'refused') {
         ctx.status = writeRawError(socket, evaluation.error, own);

@@ -58,6 +58,11 @@ export class SessionCache {
     return this.#positive.get(sessionId);
   }
 
+  /** Like get, without touching recency (a look that decides nothing about the session: admission's priority). */
+  peek(sessionId: string): CachedSession | undefined {
+    return this.#positive.peek(sessionId);
+  }
+
   /** The user's eviction counter, taken before a store read and handed back to `setIfCurrent`. */
   generation(userId: string): number {
     return this.#generations.get(userId) ?? 0;

@@ -68,6 +68,20 @@ export class SessionService {
   }
 
   /**
+   * Whether a token is one already proven ours whose session sits in the cache, live: no MAC, no I/O, no side effect
+   * (no activity, no metrics). Admission asks it to let requests of signed-in users go before anonymous ones under
+   * load; `validate` still decides whether the request passes.
+   */
+  recognises(token: string): boolean {
+    const id = this.#proven.peek(token);
+    if (id === undefined) return false;
+    const entry = this.cache.peek(id);
+    if (entry === undefined) return false;
+    const now = this.#now();
+    return now < entry.expiresAt && now < entry.idleExpiresAt;
+  }
+
+  /**
    * Validates a presented token. Undefined when it is not a live session; throws the store's typed error when a
    * cache miss cannot reach the store (the caller answers 503: we do not know, so we neither admit nor log out).
    */

@@ -99,11 +99,18 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
+/**
+ * Admission by lateness, out of the way: a test process is its own client and upstream, busy on one loop, on a
+ * shared machine, so its loop runs late for reasons no request caused. test/server/overload.test.ts (and any test
+ * about admission) sets its own targets.
+ */
+export const RELAXED_ADMISSION = { shed_delay: '30s', shed_delay_low_priority: '30s' } as const;
+
 /** A config object as a YAML file would give it, with reloads off unless the test turns them on. */
 export function configObject(upstreams: Record<string, string | Record<string, unknown>>, routes: unknown[],
   extra: { server?: Record<string, unknown>; reload?: Record<string, unknown> } = {}): Record<string, unknown> {
   return {
-    server: { listen: '127.0.0.1:0', public_url: 'http://gatehouse.test', drain_delay: '0s', grace_period: '2s', ...extra.server },
+    server: { listen: '127.0.0.1:0', public_url: 'http://gatehouse.test', drain_delay: '0s', grace_period: '2s', admission: RELAXED_ADMISSION, ...extra.server },
     admin: { listen: '127.0.0.1:0' },
     reload: { watch: false, ...extra.reload },
     upstreams: Object.fromEntries(Object.entries(upstreams).map(([k, v]) => [k, typeof v === 'string' ? { url: v } : v])),

@@ -9,7 +9,7 @@ import type { SessionService } from '../../src/sessions/session-service.js';
 import type { Store } from '../../src/store/store.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import type { TestDatabase } from './drivers.js';
-import { within } from './core-net.js';
+import { RELAXED_ADMISSION, within } from './core-net.js';
 
 export interface FullGatehouse {
   readonly app: App;
@@ -42,7 +42,7 @@ export function merge(base: Record<string, unknown>, over: Record<string, unknow
 export async function startFullGatehouse(db: TestDatabase, upstreams: Record<string, string>, routes: unknown[],
   overrides: Record<string, unknown> = {}, options: { logger?: Logger } = {}): Promise<FullGatehouse> {
   const object = merge({
-    server: { listen: '127.0.0.1:0', public_url: 'http://127.0.0.1', drain_delay: '0s', grace_period: '2s' },
+    server: { listen: '127.0.0.1:0', public_url: 'http://127.0.0.1', drain_delay: '0s', grace_period: '2s', admission: RELAXED_ADMISSION },
     admin: { listen: '127.0.0.1:0' },
     reload: { watch: false },
     upstreams: Object.fromEntries(Object.entries(upstreams).map(([k, url]) => [k, { url }])),

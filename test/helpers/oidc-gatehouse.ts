@@ -6,7 +6,7 @@ import { parseConfigText } from '../../src/config/index.js';
 import { buildApp } from '../../src/app.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { TestDatabase } from './drivers.js';
-import { within } from './core-net.js';
+import { RELAXED_ADMISSION, within } from './core-net.js';
 import { merge, storageAsYaml, type FullGatehouse } from './full-gatehouse.js';
 
 /** A free port on 127.0.0.1 (bound, then released: the caller binds it again at once). */
@@ -30,7 +30,7 @@ export function redirectUri(publicUrl: string, id: string): string {
 export async function startOAuthGatehouse(db: TestDatabase, port: number, upstreams: Record<string, string>, routes: unknown[],
   overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, host = '127.0.0.1'): Promise<FullGatehouse> {
   const object = merge({
-    server: { listen: `127.0.0.1:${port}`, public_url: `http://${host}:${port}`, drain_delay: '0s', grace_period: '2s' },
+    server: { listen: `127.0.0.1:${port}`, public_url: `http://${host}:${port}`, drain_delay: '0s', grace_period: '2s', admission: RELAXED_ADMISSION },
     admin: { listen: '127.0.0.1:0' },
     reload: { watch: false },
     upstreams: Object.fromEntries(Object.entries(upstreams).map(([k, url]) => [k, { url }])),

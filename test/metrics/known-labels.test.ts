@@ -10,6 +10,7 @@ import type { UpstreamFailure } from '../../src/proxy/upstream-error.js';
 import type { TokenRejection } from '../../src/sessions/token.js';
 import type { ChangeKind } from '../../src/store/store.js';
 import type { ReloadResult } from '../../src/server/config-reloader.js';
+import type { RequestClass, ShedReason } from '../../src/pipeline/1-admit/admit.js';
 import { sqliteDatabase, type TestDatabase } from '../store/databases.js';
 import { startFullGatehouse, type FullGatehouse } from '../helpers/full-gatehouse.js';
 import { sample, scrape, startUpstream, type TestUpstream } from '../helpers/core-net.js';
@@ -22,7 +23,9 @@ const covered: [
   Covers<TokenRejection, typeof KNOWN_LABELS.tokenRejections>,
   Covers<ChangeKind, typeof KNOWN_LABELS.changeKinds>,
   Covers<ReloadResult, typeof KNOWN_LABELS.configReloadResults>,
-] = [true, true, true, true];
+  Covers<ShedReason, typeof KNOWN_LABELS.loadShedReasons>,
+  Covers<RequestClass, typeof KNOWN_LABELS.loadShedClasses>,
+] = [true, true, true, true, true, true];
 
 let db: TestDatabase;
 let upstream: TestUpstream;
@@ -51,7 +54,10 @@ test('a fresh instance exports every known label set of every labelled counter a
   for (const name of ['app', 'billing']) {
     for (const reason of KNOWN_LABELS.upstreamErrorReasons) expect('gatehouse_upstream_errors_total', { upstream: name, reason });
   }
-  for (const reason of KNOWN_LABELS.loadShedReasons) expect('gatehouse_load_shed_total', { reason });
+  for (const reason of KNOWN_LABELS.loadShedReasons) {
+    for (const cls of KNOWN_LABELS.loadShedClasses) expect('gatehouse_load_shed_total', { reason, class: cls });
+  }
+  for (const reason of KNOWN_LABELS.connectionCloseReasons) expect('gatehouse_connections_closed_total', { reason });
   for (const reason of KNOWN_LABELS.tokenRejections) expect('gatehouse_session_tokens_rejected_total', { reason });
   for (const kind of KNOWN_LABELS.changeKinds) expect('gatehouse_change_feed_applied_total', { kind });
   for (const reason of KNOWN_LABELS.cacheClearReasons) expect('gatehouse_change_feed_cache_clears_total', { reason });
@@ -65,7 +71,7 @@ test('a fresh instance exports every known label set of every labelled counter a
     .filter((name) => new RegExp(`^${name}\\{`, 'm').test(text));
   const checked = ['gatehouse_upstream_errors_total', 'gatehouse_load_shed_total', 'gatehouse_session_tokens_rejected_total',
     'gatehouse_change_feed_applied_total', 'gatehouse_change_feed_cache_clears_total', 'gatehouse_login_attempts_total',
-    'gatehouse_webhook_deliveries_total', 'gatehouse_config_reloads_total', 'gatehouse_store_errors_total'];
+    'gatehouse_webhook_deliveries_total', 'gatehouse_config_reloads_total', 'gatehouse_store_errors_total', 'gatehouse_connections_closed_total'];
   for (const name of labelled) {
     assert.ok(checked.includes(name) || name === 'gatehouse_http_requests_total', `${name} is labelled: add its values to KNOWN_LABELS`);
   }
@@ -82,7 +88,7 @@ test('the code increments no label value outside the known lists', () => {
     }
   })(src);
   const allowed: Record<string, readonly string[]> = {
-    webhookDeliveries: KNOWN_LABELS.webhookResults, loadShed: KNOWN_LABELS.loadShedReasons,
+    webhookDeliveries: KNOWN_LABELS.webhookResults, loadShed: KNOWN_LABELS.loadShedReasons, connectionsClosed: KNOWN_LABELS.connectionCloseReasons,
     sessionTokensRejected: KNOWN_LABELS.tokenRejections, changeFeedCacheClears: KNOWN_LABELS.cacheClearReasons,
     storeErrors: KNOWN_LABELS.storeErrorKinds, configReloads: KNOWN_LABELS.configReloadResults,
     loginAttempts: [...KNOWN_LABELS.passwordLoginResults, ...KNOWN_LABELS.oauthLoginResults],
@@ -103,7 +109,7 @@ test('the code increments no label value outside the known lists', () => {
       literals++;
       assert.ok((KNOWN_LABELS.cacheClearReasons as readonly string[]).includes(m[1]!), `${file}: cache clear reason "${m[1]}" not in KNOWN_LABELS`);
     }
-    for (const m of text.matchAll(/reason: '([a-z_]+)',\s*\n?\s*check/g)) {
+    for (const m of text.matchAll(/reason: '([a-z_]+)',\s*\n?\s*pressure/g)) {
       assert.ok((KNOWN_LABELS.loadShedReasons as readonly string[]).includes(m[1]!), `${file}: shed reason "${m[1]}"`);
     }
   }

@@ -12,7 +12,7 @@ function sessionsOf(live: Record<string, CachedSession>) {
   const asked: string[] = [];
   return {
     asked,
-    service: { validate: async (token: string) => { asked.push(token); return live[token]; } },
+    service: { validate: async (token: string) => { asked.push(token); return live[token]; }, recognises: (token: string) => live[token] !== undefined },
   };
 }
 

@@ -173,7 +173,7 @@ describe('max_in_flight', () => {
     for (const r of await Promise.all(held)) assert.equal(r.status, 200);
     assert.equal((await send(gh.port, { path: '/quick' })).status, 200);
     const metrics = (await send(gh.adminPort, { path: '/metrics' })).body;
-    assert.match(metrics, /gatehouse_load_shed_total\{reason="in_flight"\} 1/);
+    assert.match(metrics, /gatehouse_load_shed_total\{reason="in_flight",class="public"\} 1/);
   });
 
   test('an Upgrade past the bound is shed too: 503 with Retry-After on the raw socket, upstream not asked', { timeout: 10_000 }, async () => {
@@ -190,7 +190,7 @@ describe('max_in_flight', () => {
     release();
     for (const r of await Promise.all(held)) assert.equal(r.status, 200);
     const metrics = (await send(gh.adminPort, { path: '/metrics' })).body;
-    assert.match(metrics, /gatehouse_load_shed_total\{reason="in_flight"\} 2/);
+    assert.match(metrics, /gatehouse_load_shed_total\{reason="in_flight",class="public"\} 2/);
     await eventually(3000, 'the shed upgrade to leave the in-flight count once its socket closed', async () =>
       sample((await send(gh.adminPort, { path: '/metrics' })).body, 'gatehouse_in_flight_requests') === 0);
   });

@@ -13,6 +13,11 @@ export const ABSENT: unique symbol = Symbol('absent');
 export interface Authenticator {
   readonly name: string;
   authenticate(headers: CredentialHeaders): typeof ABSENT | Identity | undefined | Promise<Identity | undefined>;
+  /**
+   * Without I/O or side effects: ABSENT when the request carries no credential of this kind, else whether that
+   * credential is already known good (a cached session). Admission's priority check; absent means "never known".
+   */
+  recognise?(headers: CredentialHeaders): typeof ABSENT | boolean;
 }
 
 /** The authenticate stage: the first authenticator that finds a credential decides. */
@@ -30,5 +35,21 @@ export function authenticateChain(authenticators: readonly Authenticator[]): Aut
       if (answer !== ABSENT) return answer;
     }
     return undefined;
+  };
+}
+
+/** Whether a request carries a credential already known good, by the same first-credential-decides rule. */
+export type Recognise = (headers: CredentialHeaders) => boolean;
+
+/** Builds the recognise check over the same ordered list as `authenticateChain`. */
+export function recogniseChain(authenticators: readonly Authenticator[]): Recognise {
+  const list = [...authenticators];
+  return (headers) => {
+    for (let i = 0; i < list.length; i++) {
+      // One that cannot tell without work is passed over: this decides an order under load, never access.
+      const answer = list[i]!.recognise?.(headers) ?? ABSENT;
+      if (answer !== ABSENT) return answer;
+    }
+    return false;
   };
 }

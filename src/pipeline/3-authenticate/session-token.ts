@@ -10,7 +10,7 @@ import type { Identity } from './identity.js';
  * browsers), both validated by the session service: token shape and MAC first, then the caches, the store last.
  * They share one Identity object per cached session, so what is derived from it (identity headers) is derived once.
  */
-export function sessionAuthenticators(sessions: Pick<SessionService, 'validate'>, cookieName: string): { bearer: Authenticator; cookie: Authenticator } {
+export function sessionAuthenticators(sessions: Pick<SessionService, 'validate' | 'recognises'>, cookieName: string): { bearer: Authenticator; cookie: Authenticator } {
   const identities = new WeakMap<CachedSession, Identity>();
   const identityOf = (entry: CachedSession | undefined): Identity | undefined => {
     if (entry === undefined) return undefined;
@@ -30,12 +30,20 @@ export function sessionAuthenticators(sessions: Pick<SessionService, 'validate'>
         const token = bearerToken(headers.authorization);
         return token === undefined ? ABSENT : validate(token);
       },
+      recognise(headers) {
+        const token = bearerToken(headers.authorization);
+        return token === undefined ? ABSENT : sessions.recognises(token);
+      },
     },
     cookie: {
       name: 'cookie',
       authenticate(headers) {
         const token = readCookie(headers.cookie, cookieName);
         return token === undefined ? ABSENT : validate(token);
+      },
+      recognise(headers) {
+        const token = readCookie(headers.cookie, cookieName);
+        return token === undefined ? ABSENT : sessions.recognises(token);
       },
     },
   };
