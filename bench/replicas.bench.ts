@@ -93,10 +93,11 @@ replicas.push(...await Promise.all([startReplica(configPath), startReplica(confi
 try {
   const tokens: string[] = [];
   for (let i = 0; i < userCount; i++) {
-    const res = await request(`http://127.0.0.1:${replicas[i % 3]!.port}/.gatehouse/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `user${i}@bench.example`, password: 'a long enough passphrase' }),
-    });
+    // Registration answers 202 and signs nobody in (issue 12: no enumeration); the session comes from the login.
+    const account = JSON.stringify({ email: `user${i}@bench.example`, password: 'a long enough passphrase' });
+    const base = `http://127.0.0.1:${replicas[i % 3]!.port}/.gatehouse`;
+    await (await request(`${base}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: account })).body.dump();
+    const res = await request(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: account });
     tokens.push((await res.body.json() as { token: string }).token);
   }
   // Idle baseline: what three replicas cost the database with no traffic at all (change-feed polls).
