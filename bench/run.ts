@@ -6,7 +6,9 @@
  *
  * Options: --scenario (repeatable; default all), --store (default sqlite), --quick (~2 s phases, one round: a smoke
  * test, figures not for publishing), --rounds N, --phase-seconds S, --out DIR, --profile (Gatehouse runs under
- * node --cpu-prof; profiles land in the output directory).
+ * node --cpu-prof; profiles land in the output directory), --system NAME (repeatable: only these systems, e.g.
+ * `--system gatehouse` for a quick before/after of Gatehouse alone; never in a published run), --pin-generator CPUS (the load generator
+ * of open-model phases runs under `taskset -c CPUS`, e.g. 1, so it cannot take Gatehouse's core; its CPU is reported per phase).
  * Bounded: every phase ends by time, every child is killed at the end, on a signal, or when the whole run passes
  * its deadline (25 min full, 4 min quick).
  */
@@ -62,16 +64,20 @@ async function main(): Promise<number> {
       'phase-seconds': { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      system: { type: 'string', multiple: true },
+      'pin-generator': { type: 'string' },
     },
     allowPositionals: false,
   });
   const store = values.store as StoreChoice;
+  if (values['pin-generator'] !== undefined) process.env['GATEHOUSE_BENCH_PIN_GENERATOR'] = values['pin-generator'];
   if (!['sqlite', 'postgres', 'mysql'].includes(store)) throw new Error(`--store must be sqlite, postgres or mysql, not ${store}`);
   const names = values.scenario?.flatMap((s) => s.split(',')) ?? SCENARIOS.map((s) => s.name);
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const quick = values.quick;
-  const full = !quick && names.length === SCENARIOS.length && values['phase-seconds'] === undefined && values.rounds === undefined;
+  const full = !quick && names.length === SCENARIOS.length && values['phase-seconds'] === undefined && values.rounds === undefined &&
+    values.system === undefined;
   const outDir = values.out ?? (full ? join(ROOT, 'bench') : mkdtempSync(join(tmpdir(), 'gatehouse-bench-out-')));
   const deadlineMs = (quick ? 4 : 25) * 60_000;
   const started = new Date();
@@ -99,7 +105,8 @@ async function main(): Promise<number> {
     warmupMs: quick ? 300 : 1500,
     phaseMs: values['phase-seconds'] !== undefined ? Number(values['phase-seconds']) * 1000 : quick ? 1500 : 8000,
     rounds: values.rounds !== undefined ? Number(values.rounds) : quick ? 1 : 3,
-    systems: [upstreamAlone(upstream), nginx, undiciForwarder, httpProxyForwarder, expressStack, gatehouse(profileDir ? { cpuProfileDir: profileDir } : {})],
+    systems: [upstreamAlone(upstream), nginx, undiciForwarder, httpProxyForwarder, expressStack, gatehouse(profileDir ? { cpuProfileDir: profileDir } : {})]
+      .filter((s) => values.system === undefined || values.system.includes(s.name)),
     ...(profileDir ? { profileDir } : {}),
     log,
   };

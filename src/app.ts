@@ -157,9 +157,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     //    what accounts bring beyond a password (mail and its sender, sealed secrets, pages, second factors).
     const selfService = await prepareSelfService(config, store, logger, metrics);
     actors.push(...selfService.actors);
-    const auth = createAuthDeps({
-      config, running: () => running(), store, sessions, hasher: createHashPool({ config: config.auth.hash, metrics, logger }), audit, events, metrics, logger, selfService,
-    });
+    const hasher = createHashPool({ config: config.auth.hash, metrics, logger });
+    actors.push({ name: 'hash-pool', start: () => undefined, stop: () => hasher.close() });
+    const auth = createAuthDeps({ config, running: () => running(), store, sessions, hasher, audit, events, metrics, logger, selfService });
     installLocalLogin(endpoints, auth, authenticate);
     const accountFlows = installAccounts(endpoints, auth);
     const oauth = await installOAuth(endpoints, auth);

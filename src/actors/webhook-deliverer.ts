@@ -19,6 +19,7 @@
  * again with the same delivery id. `stop` stops claiming, lets in-flight attempts finish until its deadline, then
  * aborts the rest and hands them back (pending, due now) so the next start sends them.
  */
+import { finishDeliveryTx } from './delivery-ops.js';
 import { randomUUID } from 'node:crypto';
 import { signatureHeaders } from './webhook-signature.js';
 import { hostname } from 'node:os';
@@ -159,16 +160,15 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   /** Records the attempt and its consequence together. */
   async function finish(d: WebhookDelivery, r: AttemptResult, status: 'delivered' | 'failed' | 'pending', nextAttemptAt?: Date): Promise<void> {
     try {
-      await store.transaction(async (tx) => {
-        await tx.deliveries.recordAttempt({
+      const held = await store.perform(finishDeliveryTx, {
+        attempt: {
           deliveryId: d.id, attempt: d.attempt, outcome: r.outcome, responseCode: r.responseCode, responseBody: r.responseBody,
           error: r.error, durationMs: r.durationMs, at: new Date(clock()),
-        });
-        const held = await tx.deliveries.complete(d.id, workerId, {
-          status, responseCode: r.responseCode, responseBody: r.responseBody ?? r.error, ...(nextAttemptAt ? { nextAttemptAt } : {}),
-        });
-        if (!held) logger.warn({ delivery: d.id }, 'webhook delivery lease was lost before the attempt finished (it took longer than webhooks.lease)');
+        },
+        deliveryId: d.id, workerId,
+        outcome: { status, responseCode: r.responseCode, responseBody: r.responseBody ?? r.error, ...(nextAttemptAt ? { nextAttemptAt } : {}) },
       });
+      if (!held) logger.warn({ delivery: d.id }, 'webhook delivery lease was lost before the attempt finished (it took longer than webhooks.lease)');
     } catch (err) {
       if (isGatehouseError(err) && err.code === 'GATE_ERR_STORE_NOT_FOUND') return; // the webhook was deleted meanwhile
       throw err;

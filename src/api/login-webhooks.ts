@@ -1,7 +1,8 @@
 import type { DomainEventBus } from '../events/domain-events.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
-import { enqueueEvent } from './events.js';
+import type { MemberRole, Organization } from '../store/store.js';
+import { queueLoginEventsTx } from './write-ops.js';
 
 /** Most memberships whose organizations hear of one login (bounds the work a login starts). */
 const MAX_ORGS = 200;
@@ -9,8 +10,8 @@ const MAX_ORGS = 200;
 /**
  * `user.login` webhooks: every login method publishes `user.login` (DomainEvents), and the SSO API queues a delivery
  * to each approved organization of the user whose webhooks subscribe to it. Queued right after the login, not in
- * its transaction (the login itself writes nothing an outbox row could join), in the background: a failure is
- * logged and the login stands.
+ * its transaction (the login itself writes nothing an outbox row could join), in the background, all organizations
+ * in one transaction (one writer message on SQLite): a failure is logged and the login stands.
  */
 export function queueLoginWebhooks(events: DomainEventBus, store: Store, logger: Logger): void {
   events.on('user.login', (e) => {
@@ -23,11 +24,12 @@ async function queueLogin(store: Store, events: DomainEventBus, userId: string, 
   const user = await store.users.get(userId);
   if (!user) return;
   const memberships = await store.memberships.listForUser(userId, { limit: MAX_ORGS });
-  let queued = 0;
+  const orgs: { org: Organization; role: MemberRole }[] = [];
   for (const m of memberships.items) {
     const org = await store.orgs.get(m.orgId);
-    if (!org || org.status !== 'approved') continue;
-    queued += await store.transaction((tx) => enqueueEvent(tx, org, 'user.login', { user: { id: user.id, email: user.email }, role: m.role, ...how }));
+    if (org && org.status === 'approved') orgs.push({ org, role: m.role });
   }
+  if (orgs.length === 0) return;
+  const queued = await store.perform(queueLoginEventsTx, { user: { id: user.id, email: user.email }, orgs, how });
   if (queued > 0) events.publish('outbox.queued', { count: queued });
 }

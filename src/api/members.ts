@@ -3,11 +3,12 @@ import type { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import { accountTokenId } from '../accounts/account-token.js';
 import { canonicalEmail } from '../store/canonical-email.js';
-import type { MemberRole, Membership, Organization, StoreRepos, User } from '../store/store.js';
+import type { MemberRole, Membership, Organization, User } from '../store/store.js';
 import { orgFor } from './access.js';
 import { endpoint, type ApiCall, type ApiEndpoint, type ApiResult } from './context.js';
 import { ApiNotFoundError, StateConflictError, forbidden } from './errors.js';
 import { commitChange } from './commit-change.js';
+import { acceptInvitationTx, addMemberTx, changeMemberRoleTx, removeMemberTx } from './write-ops.js';
 import { AcceptInvitationBody, AddMemberBody, ChangeRoleBody, ID, Invitation, Member, MemberPage, PageQuery } from './schemas.js';
 import { memberView } from './views.js';
 
@@ -67,12 +68,7 @@ async function addMember(call: ApiCall<unknown, z.output<typeof AddMemberBody>>)
   if (!user) throw new ApiNotFoundError('user', 'user_id');
   let added: Membership;
   try {
-    added = await commitChange(call, async (tx, effects) => {
-      const m = await tx.memberships.add({ orgId: org.id, userId: user.id, role });
-      await effects.webhook(org, 'member.added', { user: { id: user.id, email: user.email }, role });
-      effects.membership({ action: 'member.added', orgId: org.id, target: user.id, userIds: [user.id], data: { role } });
-      return m;
-    });
+    added = await commitChange(call, addMemberTx, { org, user: { id: user.id, email: user.email }, role });
   } catch (err) {
     if (err instanceof ConflictError) throw new StateConflictError('the user is already a member', userId !== undefined ? 'user_id' : 'email');
     throw err;
@@ -88,16 +84,6 @@ async function target(call: ApiCall, org: Organization): Promise<{ member: Membe
   return { member, user: await call.deps.store.users.get(id) };
 }
 
-/**
- * Fails the transaction when the change left the organization without an owner. Checked after the write, inside
- * the same transaction, so the rollback undoes it ("the last owner cannot leave or be demoted").
- */
-async function keepAnOwner(tx: StoreRepos, orgId: string): Promise<void> {
-  if (await tx.memberships.countByRole(orgId, 'owner') === 0) {
-    throw new StateConflictError('the last owner cannot leave or be demoted; make another member an owner first', 'role');
-  }
-}
-
 async function changeRole(call: ApiCall<unknown, z.output<typeof ChangeRoleBody>>): Promise<ApiResult> {
   const { org, membership } = await orgFor(call, 'manage');
   const { member, user } = await target(call, org);
@@ -106,14 +92,8 @@ async function changeRole(call: ApiCall<unknown, z.output<typeof ChangeRoleBody>
     throw forbidden('only an owner may make or unmake an owner');
   }
   if (member.role === role) return { status: 200, body: memberView(member, user) };
-  const updated = await commitChange(call, async (tx, effects) => {
-    await tx.memberships.lockOwners(org.id);
-    const m = await tx.memberships.setRole(org.id, member.userId, role);
-    await keepAnOwner(tx, org.id);
-    await effects.webhook(org, 'member.role_changed', { user: { id: member.userId, email: user?.email ?? null }, role, previous_role: member.role });
-    effects.membership({ action: 'member.role_changed', orgId: org.id, target: member.userId, userIds: [member.userId], data: { role, previous_role: member.role } });
-    return m;
-  });
+  // The last owner cannot leave or be demoted: checked inside the transaction (write-ops.ts).
+  const updated = await commitChange(call, changeMemberRoleTx, { org, member, email: user?.email ?? null, role });
   return { status: 200, body: memberView(updated, user) };
 }
 
@@ -126,13 +106,7 @@ async function removeMember(call: ApiCall): Promise<ApiResult> {
   const { member, user } = await target(call, org);
   await call.body();
   if (!self && member.role === 'owner' && membership!.role !== 'owner') throw forbidden('only an owner may remove an owner');
-  await commitChange(call, async (tx, effects) => {
-    await tx.memberships.lockOwners(org.id);
-    await tx.memberships.remove(org.id, member.userId);
-    await keepAnOwner(tx, org.id);
-    await effects.webhook(org, 'member.removed', { user: { id: member.userId, email: user?.email ?? null }, role: member.role });
-    effects.membership({ action: self ? 'member.left' : 'member.removed', orgId: org.id, target: member.userId, userIds: [member.userId], data: { role: member.role } });
-  });
+  await commitChange(call, removeMemberTx, { org, member, email: user?.email ?? null, self });
   return { status: 204 };
 }
 
@@ -179,13 +153,7 @@ async function acceptInvitation(call: ApiCall<unknown, z.output<typeof AcceptInv
   if (org === null) throw new ApiNotFoundError('invitation', 'token');
   let added: Membership;
   try {
-    added = await commitChange(call, async (tx, effects) => {
-      if (await tx.accountTokens.consume(id, 'org_invitation') === null) throw new ApiNotFoundError('invitation', 'token');
-      const m = await tx.memberships.add({ orgId: org.id, userId: user.id, role });
-      await effects.webhook(org, 'member.added', { user: { id: user.id, email: user.email }, role });
-      effects.membership({ action: 'member.added', orgId: org.id, target: user.id, userIds: [user.id], data: { role, invitation: true } });
-      return m;
-    });
+    added = await commitChange(call, acceptInvitationTx, { tokenId: id, org, user: { id: user.id, email: user.email }, role });
   } catch (err) {
     if (err instanceof ConflictError) throw new StateConflictError('you are already a member', 'token');
     throw err;

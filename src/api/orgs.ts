@@ -6,7 +6,7 @@ import { endpoint, type ApiCall, type ApiEndpoint, type ApiResult } from './cont
 import { StateConflictError } from './errors.js';
 import { commitChange } from './commit-change.js';
 import type { WebhookEvent } from './events.js';
-import { memberIds } from './membership-effects.js';
+import { createOrgTx, decideOrgTx } from './write-ops.js';
 import { CreateOrgBody, Organization as OrganizationAnswer, OrganizationPage, OrgListQuery } from './schemas.js';
 import { orgView, pageView } from './views.js';
 
@@ -50,11 +50,7 @@ async function createOrg(call: ApiCall<unknown, z.output<typeof CreateOrgBody>>)
   const userId = call.caller.user.id;
   let org: Organization;
   try {
-    org = await call.deps.store.transaction(async (tx) => {
-      const created = await tx.orgs.create({ slug, name, status: 'pending', createdBy: userId });
-      await tx.memberships.add({ orgId: created.id, userId, role: 'owner' });
-      return created;
-    });
+    org = await call.deps.store.perform(createOrgTx, { slug, name, userId });
   } catch (err) {
     if (err instanceof ConflictError) throw new StateConflictError('slug: already taken', 'slug');
     throw err;
@@ -88,28 +84,12 @@ async function getOrg(call: ApiCall): Promise<ApiResult> {
   return { status: 200, body: orgView(org, membership?.role ?? null) };
 }
 
-/** Approve, reject or suspend; the status change and its webhook deliveries commit together. */
+/** Approve, reject or suspend; the status change and its webhook deliveries commit together (write-ops.ts). */
 async function decide(call: ApiCall, verb: keyof typeof DECISIONS): Promise<ApiResult> {
   const { org } = await orgFor(call, 'decide');
   await call.body();
   const rule = DECISIONS[verb];
   const actor = call.caller.user.id;
-  const updated = await commitChange(call, async (tx, effects) => {
-    // Re-read inside the transaction so two platform owners deciding at once cannot both pass the check.
-    const current = await tx.orgs.get(org.id);
-    if (!current) throw new StateConflictError('the organization no longer exists');
-    if (!(rule.from as readonly OrgStatus[]).includes(current.status)) {
-      throw new StateConflictError(`cannot ${verb} an organization that is ${current.status}`, 'status');
-    }
-    const next = await tx.orgs.setStatus(org.id, rule.to, actor);
-    await effects.webhook(next, rule.event, { status: next.status, previous_status: current.status, decided_by: actor });
-    // Memberships of this org now count (approved) or stop counting (suspended, rejected): every member's cached
-    // session is dropped so X-Auth-Orgs changes on their next request.
-    effects.membership({
-      action: rule.event, orgId: org.id, target: org.id, userIds: await memberIds(tx, org),
-      data: { status: next.status, previous_status: current.status },
-    });
-    return { next, previous: current.status };
-  });
+  const updated = await commitChange(call, decideOrgTx, { org, rule: { verb, from: rule.from, to: rule.to, event: rule.event }, actor });
   return { status: 200, body: orgView(updated.next) };
 }

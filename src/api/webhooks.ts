@@ -3,9 +3,10 @@ import type { Organization, Webhook } from '../store/store.js';
 import { orgFor } from './access.js';
 import type { z } from 'zod';
 import { endpoint, type ApiCall, type ApiEndpoint, type ApiResult } from './context.js';
-import { ApiNotFoundError, StateConflictError } from './errors.js';
+import { ApiNotFoundError } from './errors.js';
 import { envelope } from './events.js';
 import { checkWebhookUrl } from './webhook-url.js';
+import { createWebhookTx } from './write-ops.js';
 import { CreateWebhookBody, ID, PageQuery, TestQueued, UpdateWebhookBody, WebhookChanged, WebhookPage, WebhookWithSecret } from './schemas.js';
 import { pageView, webhookView } from './views.js';
 
@@ -69,11 +70,7 @@ async function createWebhook(call: ApiCall<unknown, z.output<typeof CreateWebhoo
   const url = await checkWebhookUrl(rawUrl, call.deps.webhooks.allow_private_targets);
   const max = call.deps.webhooks.max_per_org;
   const secret = newWebhookSecret();
-  const webhook = await call.deps.store.transaction(async (tx) => {
-    const existing = await tx.webhooks.listForOrg(org.id, { limit: max });
-    if (existing.items.length >= max) throw new StateConflictError(`an organization may have at most ${max} webhooks`);
-    return tx.webhooks.create({ orgId: org.id, url, secret, events, active });
-  });
+  const webhook = await call.deps.store.perform(createWebhookTx, { orgId: org.id, url, secret, events, active, max });
   call.audit('webhook.created', { org: org.id, target: webhook.id, data: { url, events, active } });
   return { status: 201, body: webhookView(webhook, secret), headers: { location: `/.gatehouse/api/v1/orgs/${org.id}/webhooks/${webhook.id}` } };
 }

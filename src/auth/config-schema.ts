@@ -29,6 +29,11 @@ export const authSchema = z.strictObject({
     queue: z.number().int().min(0).max(10_000).default(availableParallelism() * 2),
     /** Longest wait for a permit before answering 429. */
     queue_timeout: durationMs.default(2_000),
+    /**
+     * OS priority (nice, 0-19) of the hashing threads: 19, the lowest, lets request handling run first and hashing
+     * use the CPU it leaves idle; 0 makes them compete with requests as equals. Linux and macOS.
+     */
+    nice: z.number().int().min(0).max(19).default(19),
   }).prefault({}),
   /** Brute-force throttling (auth/login-throttle.ts; README "Security: logins"): per IP, then a paced account, never a lock. */
   throttle: z.strictObject({

@@ -3,3 +3,4 @@ export * from './store.js';
 export { openStore, migrate, type StoreDeps, type MigrateResult } from './open-store.js';
 export { storageSchema, type StorageConfig } from './config-schema.js';
 export { canonicalEmail } from './canonical-email.js';
+export { transactionOp, type TransactionOp, type ErrorClass } from './transaction-op.js';

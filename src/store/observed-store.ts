@@ -98,6 +98,7 @@ export function observeStore(store: Store, deps: { metrics: Metrics; observer: D
     ...store,
     ...repos,
     transaction: timed('transaction', store.transaction.bind(store)) as Store['transaction'],
+    perform: timed('transaction', store.perform.bind(store)) as Store['perform'],
     ping: timed('ping', () => store.ping()),
   };
 }

@@ -12,6 +12,7 @@
  */
 
 import type { AccountTokensRepo, MailOutboxRepo, MfaRepo } from './accounts-store.js';
+import type { GatehouseError } from '../errors/index.js';
 
 export type * from './accounts-store.js';
 
@@ -508,6 +509,25 @@ export interface StoreRepos {
 
 export type StoreDriver = 'sqlite' | 'postgres' | 'mysql';
 
+/** An error class a named transaction may throw and its caller should receive as such (see TransactionOp). */
+export type ErrorClass = abstract new (...args: never[]) => GatehouseError;
+
+/**
+ * A named write transaction (defined with `transactionOp`, store/transaction-op.ts, which says why): its logic as a
+ * function of plain-data arguments, exported by `module` under `name`, so the store can run it whole wherever the
+ * data is (on SQLite, in the writer thread, in one message).
+ */
+export interface TransactionOp<A, R> {
+  readonly kind: 'transaction-op';
+  /** The URL of the module that exports it (its `import.meta.url`). */
+  readonly module: string;
+  /** The name it is exported under. */
+  readonly name: string;
+  readonly body: (tx: StoreRepos, args: A) => Promise<R>;
+  /** Error classes beyond the store's that the body throws on purpose. */
+  readonly errors: readonly ErrorClass[];
+}
+
 /** A connection pool's state, for the gatehouse_store_pool_* gauges. */
 export interface PoolStats {
   /** pool_max: the most connections the pool opens. */
@@ -526,6 +546,17 @@ export interface Store extends StoreRepos {
    * Keep it short and free of outside I/O: on SQLite it holds the only write lock.
    */
   transaction<T>(fn: (tx: StoreRepos) => Promise<T>): Promise<T>;
+  /**
+   * Runs a named transaction (transaction-op.ts) with plain-data arguments: on SQLite in ONE message to the writer
+   * thread, which holds the write lock only while the body runs; elsewhere as `transaction`. Prefer it to
+   * `transaction` for anything on a request path.
+   */
+  perform<A, R>(op: TransactionOp<A, R>, args: A): Promise<R>;
+  /**
+   * SQLite only: write transactions started and messages sent to the writer thread so far (tests assert one message
+   * per transaction; see SqlDriver.writerStats).
+   */
+  readonly writerStats?: () => { readonly transactions: number; readonly messages: number };
   /**
    * Subscribes to change notifications where the database pushes them (PostgreSQL LISTEN/NOTIFY); undefined on
    * drivers where replicas poll the feed instead. Reconnects by itself after a connection loss.

@@ -97,6 +97,10 @@ if (ingressAvailable('nginx')) {
       for (let i = 0; i < 20; i++) assert.equal((await api(`/reports/${i}`, { authorization: `Bearer ${token}` })).status, 200);
       assert.equal(await storeCalls(world.gh.adminPort), calls, 'no store call for 20 cached forward-auth checks');
       assert.ok(await cacheHits(world.gh.adminPort) >= hits + 20);
+      // The counter does count session reads: with the cache emptied, the next check reads the store.
+      world.gh.auth.sessions.cache.clear();
+      assert.equal((await api('/reports/miss', { authorization: `Bearer ${token}` })).status, 200);
+      assert.ok(await storeCalls(world.gh.adminPort) > calls, 'a cache miss shows up as a store read');
       // The answer nginx gets: 200, identity headers, no body.
       const direct = await send(world.gh.port, { path: '/.gatehouse/authz/nginx', headers: {
         'x-original-url': `${site}/reports/1`, 'x-original-method': 'GET', authorization: `Bearer ${token}`,

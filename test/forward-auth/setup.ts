@@ -62,16 +62,16 @@ export const SPOOFED: Record<string, string> = {
 };
 
 /**
- * Store reads a session check can make (sessions, users, memberships: session-service.ts and org-loader.ts), from
- * gatehouse_store_operation_duration_seconds. Background actors (change feed polls, audit flushes, pings) run on
- * their own clocks and are left out.
+ * Store reads a session check can make (sessions.get, users.get, memberships.listApprovedForUser: session-service.ts
+ * and org-loader.ts), from gatehouse_store_operation_duration_seconds. Background actors (last-seen writes, the
+ * sweeper, change feed polls, audit flushes, pings) run on their own clocks and are left out.
  */
 export async function storeCalls(adminPort: number): Promise<number> {
   const text = await scrape(adminPort);
   let total = 0;
   for (const line of text.split('\n')) {
     const m = /^gatehouse_store_operation_duration_seconds_count\{([^}]*)\} (\S+)/.exec(line);
-    if (m && /operation="(sessions|users|memberships)\./.test(m[1]!)) total += Number(m[2]);
+    if (m && /operation="(sessions\.get|users\.get|memberships\.listApprovedForUser)"/.test(m[1]!)) total += Number(m[2]);
   }
   return total;
 }

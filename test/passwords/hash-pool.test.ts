@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { verifySync } from '@node-rs/argon2';
@@ -106,13 +108,49 @@ describe('hash pool', () => {
     // it, then resolves). This proves the measure can tell the two apart.
     const syncTurns = await turnsDuring(async () => verifySync(stored, 'off-the-loop'));
     assert.ok(syncTurns <= 1, `control: a sync verify allowed ${syncTurns} turns`);
-    // The pool: the verify runs on libuv's thread pool while this thread keeps serving its loop.
+    // The pool: the verify runs on a hashing thread while this thread keeps serving its loop.
     const results: boolean[] = [];
     const poolTurns = await turnsDuring(async () => { results.push(await p.verify(stored, 'off-the-loop')); });
     assert.deepEqual(results, [true]);
     assert.ok(poolTurns >= 5, `the loop turned only ${poolTurns} times during an async verify`);
     const dummyTurns = await turnsDuring(() => p.dummyVerify('anything'));
     assert.ok(dummyTurns >= 5, `the loop turned only ${dummyTurns} times during dummyVerify`);
+  });
+
+  test('the hashing threads lower their own OS priority: /proc shows them at nice 19, the event loop\'s thread unchanged', async (t) => {
+    if (!existsSync('/proc/self/task')) { t.skip('no /proc: not Linux'); return; }
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the task's nice; on Linux each thread is a task with its own.
+    const niceOf = (tid: string): number => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const tasksAt = (nice: number): string[] => readdirSync('/proc/self/task').filter((tid) => niceOf(tid) === nice);
+    const before = new Set(tasksAt(19));
+    const mainNice = getPriority(0);
+    const { pool: p } = pool({ ...FAST, concurrency: 2, queue: 2 });
+    try {
+      // Two at once so both threads start.
+      assert.deepEqual((await Promise.all([p.hash('one'), p.hash('two')])).map((h) => h.startsWith('$argon2id$')), [true, true]);
+      assert.deepEqual(p.threads().map((x) => x.nice), [19, 19], 'each thread read back nice 19');
+      const lowered = tasksAt(19).filter((tid) => !before.has(tid));
+      assert.equal(lowered.length, 2, `tasks newly at nice 19: ${lowered.join(', ')}`);
+      assert.equal(niceOf(String(process.pid)), mainNice, 'the event loop\'s thread keeps its priority');
+      assert.equal(getPriority(0), mainNice);
+    } finally {
+      await p.close();
+    }
+    const { pool: equal } = pool({ ...FAST, concurrency: 1, queue: 1, nice: 0 });
+    assert.equal(await equal.verify(await equal.hash('x'), 'x'), true);
+    assert.deepEqual(equal.threads().map((x) => x.nice), [mainNice], 'nice: 0 leaves the threads at the process\'s priority');
+    await equal.close();
+  });
+
+  test('close() stops the threads; an idle pool never holds the process open', async () => {
+    const { pool: p } = pool({ ...FAST, concurrency: 1, queue: 1 });
+    assert.equal(await p.verify(await p.hash('x'), 'x'), true);
+    assert.equal(p.threads().length, 1);
+    await p.close();
+    assert.equal(p.threads().length, 0);
   });
 
   test('needsRehash: true when the parameters or the algorithm differ, false for the current ones', async () => {

@@ -1,23 +1,25 @@
 /**
  * The password hash pool: Argon2id off the event loop, behind admission control (the story's fixes 1 and 4).
  *
- * - Work runs through @node-rs/argon2's ASYNC `hash`/`verify`, which queue onto libuv's thread pool; the main
- *   thread only parses PHC strings. The Sync variants are never imported here: one of them would freeze every
- *   request for the length of a hash.
+ * - Work runs on the pool's own worker threads (hash-threads.ts, hash-worker.ts), one per permit, each of which lowers
+ *   its own OS priority (`nice`, default 19) before its first hash: under a login storm the kernel runs request
+ *   handling first and Argon2 takes the CPU that requests leave idle (issue 13, section 2; the login-storm bench
+ *   measures it). The main thread only parses PHC strings; the Sync variants run only in those threads.
  * - A semaphore of `concurrency` permits bounds how many run at once (more than the cores would only make each
  *   slower); `queue` callers may wait up to `queue_timeout` for a permit; anyone else is refused at once with
  *   GATE_ERR_HASH_POOL_FULL (429), so a login storm is shed instead of piling up behind itself.
- * - libuv's pool has 4 threads by default and fs and dns share it: the entry point sets UV_THREADPOOL_SIZE to
- *   `threadPoolSizeFor(concurrency)` before anything touches the pool (it is sized once, at first use).
+ * - Argon2 no longer runs on libuv's pool, so fs and dns never wait behind a hash there; the entry point still sizes
+ *   UV_THREADPOOL_SIZE with `threadPoolSizeFor` (harmless headroom, and what the Helm chart sets).
  */
 import { randomBytes } from 'node:crypto';
-import { hash as argon2Hash, parseOptions, verify as argon2Verify, type Algorithm, type Options, type Version } from '@node-rs/argon2';
+import { parseOptions, type Algorithm, type Options, type Version } from '@node-rs/argon2';
 import type { AuthConfig } from '../config-schema.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { TRACING_OFF, type Tracing } from '../../tracing/tracing.js';
 import { Semaphore, isSemaphoreError, type Release } from '../../admission/semaphore.js';
+import { createHashThreads, type HashThreadInfo } from './hash-threads.js';
 
 // @node-rs/argon2 declares these as ambient const enums (no runtime object), so the values are spelled out.
 const ARGON2ID = 2 as Algorithm;
@@ -35,7 +37,7 @@ export type HashPoolMetrics = Pick<Metrics,
 export interface HashPoolOptions {
   config: AuthConfig['hash'];
   metrics: HashPoolMetrics;
-  /** Warned once when UV_THREADPOOL_SIZE looks too small for `concurrency`. */
+  /** Told when a hashing thread cannot lower its priority or stops. */
   logger?: Logger;
 }
 
@@ -71,6 +73,10 @@ export interface HashPool {
    */
   dummyVerify(password: string, signal?: AbortSignal): Promise<false>;
   stats(): HashPoolStats;
+  /** The hashing threads started so far and the nice value each runs at (tests, diagnostics). */
+  threads(): HashThreadInfo[];
+  /** Stops the hashing threads (idle ones never keep the process alive; this is for an orderly stop). */
+  close(): Promise<void>;
 }
 
 /**
@@ -111,7 +117,9 @@ export function createHashPool(options: HashPoolOptions): HashPool {
     },
   });
   metrics.hashPoolSize.set(config.concurrency);
-  warnIfThreadPoolSmall(config.concurrency, options.logger);
+  const threads = createHashThreads({
+    size: config.concurrency, nice: config.nice, options: argonOptions, ...(options.logger ? { logger: options.logger } : {}),
+  });
 
   // A well-formed PHC string with the current parameters and random salt and output: verifying against it costs
   // exactly a real verify (the cost depends only on m, t, p and the output length) and cannot succeed.
@@ -170,7 +178,7 @@ export function createHashPool(options: HashPoolOptions): HashPool {
   async function verifyWith(stored: string, password: string, signal: AbortSignal | undefined): Promise<boolean> {
     return run('verify', signal, async () => {
       try {
-        return await argon2Verify(stored, preparePassword(password));
+        return await threads.run({ op: 'verify', hash: stored, password: preparePassword(password) }) as boolean;
       } catch (err) {
         // Only an unreadable stored hash gets here (a wrong password is `false`): a data problem, not the caller's.
         throw new GatehouseError('GATE_ERR_INTERNAL', undefined, { detail: `password hash could not be verified: ${String(err)}`, cause: err });
@@ -186,7 +194,7 @@ export function createHashPool(options: HashPoolOptions): HashPool {
       metrics.hashPoolRejected.inc();
       throw new GatehouseError('GATE_ERR_HASH_POOL_FULL', undefined, { detail: 'no permit and no queue place', retryable: true });
     },
-    hash: (password, signal) => run('hash', signal, () => argon2Hash(preparePassword(password), argonOptions)),
+    hash: (password, signal) => run('hash', signal, async () => await threads.run({ op: 'hash', password: preparePassword(password) }) as string),
     verify: (stored, password, signal) => verifyWith(stored, password, signal),
     async dummyVerify(password, signal) {
       await verifyWith(dummyHash, password, signal);
@@ -202,13 +210,7 @@ export function createHashPool(options: HashPoolOptions): HashPool {
       }
     },
     stats: () => ({ ...semaphore.state(), completed, rejected, timedOut }),
+    threads: () => threads.info(),
+    close: () => threads.close(),
   };
-}
-
-function warnIfThreadPoolSmall(concurrency: number, logger: Logger | undefined): void {
-  const configured = Number(process.env['UV_THREADPOOL_SIZE'] ?? LIBUV_DEFAULT_THREADS);
-  const needed = threadPoolSizeFor(concurrency);
-  if (logger === undefined || configured >= needed) return;
-  logger.warn({ uvThreadpoolSize: configured, needed, concurrency },
-    'UV_THREADPOOL_SIZE is smaller than the hash pool needs; password work will queue behind fs and dns');
 }

@@ -11,8 +11,10 @@ export const CHANGE_CHANNEL = 'gatehouse_changes';
  * queued in the same transaction and delivered at commit.
  */
 export async function recordChange(ctx: RepoContext, q: Queryable, kind: ChangeKind, subject: string): Promise<void> {
-  await q.run('INSERT INTO change_feed (kind, subject, at) VALUES (?, ?, ?)', [kind, subject, ctx.now()]);
-  if (ctx.dialect.notifyChange !== null) await q.all(ctx.dialect.notifyChange);
+  const { sql, returnsRows } = ctx.dialect.recordChange;
+  const params = [kind, subject, ctx.now()];
+  if (returnsRows) await q.all(sql, params);
+  else await q.run(sql, params);
 }
 
 /** Reading and pruning the change feed over any SQL driver. */

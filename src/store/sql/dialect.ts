@@ -13,8 +13,12 @@ export interface Dialect {
   upsertFailures: string;
   /** Row locks for a read that a check inside the same transaction depends on; empty on SQLite (one writer). */
   forUpdate: string;
-  /** Statement that wakes listening replicas at commit (PostgreSQL NOTIFY); null where replicas poll. */
-  notifyChange: string | null;
+  /**
+   * Appends a change-feed row (kind, subject, at): on PostgreSQL the same statement also queues the NOTIFY that wakes
+   * listening replicas at commit (one round trip, not two, while the change's row locks are held); elsewhere replicas
+   * poll and it is a plain INSERT. `returnsRows`: run it with `all` (a SELECT), not `run`.
+   */
+  recordChange: { sql: string; returnsRows: boolean };
 }
 
 /** Builds `(?, ?, ?), (?, ?, ?)` for a multi-row insert. */
@@ -22,6 +26,8 @@ export function valuesList(columns: number, rows: number): string {
   const one = `(${new Array<string>(columns).fill('?').join(', ')})`;
   return new Array<string>(rows).fill(one).join(', ');
 }
+
+const INSERT_CHANGE = 'INSERT INTO change_feed (kind, subject, at) VALUES (?, ?, ?)';
 
 const COUNTER_CASE = 'CASE WHEN login_attempts.window_start <= ? THEN 1 ELSE login_attempts.failures + 1 END';
 const WINDOW_CASE = 'CASE WHEN login_attempts.window_start <= ? THEN ? ELSE login_attempts.window_start END';
@@ -35,7 +41,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
         forUpdateSkipLocked: '',
         forUpdate: '',
         upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}, last_failure_at = ?`,
-        notifyChange: null,
+        recordChange: { sql: INSERT_CHANGE, returnsRows: false },
       };
     case 'postgres':
       return {
@@ -43,7 +49,9 @@ export function dialectFor(driver: StoreDriver): Dialect {
         forUpdateSkipLocked: 'FOR UPDATE SKIP LOCKED',
         forUpdate: 'FOR UPDATE',
         upsertFailures: `ON CONFLICT (attempt_key) DO UPDATE SET failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}, last_failure_at = ?`,
-        notifyChange: "SELECT pg_notify('gatehouse_changes', '')",
+        recordChange: {
+          sql: `WITH c AS (${INSERT_CHANGE} RETURNING seq) SELECT pg_notify('gatehouse_changes', '') FROM c`, returnsRows: true,
+        },
       };
     case 'mysql':
       return {
@@ -54,7 +62,7 @@ export function dialectFor(driver: StoreDriver): Dialect {
         forUpdate: 'FOR UPDATE',
         // MySQL evaluates the assignments left to right: failures is computed from the old window_start first.
         upsertFailures: `ON DUPLICATE KEY UPDATE failures = ${COUNTER_CASE}, window_start = ${WINDOW_CASE}, last_failure_at = ?`,
-        notifyChange: null,
+        recordChange: { sql: INSERT_CHANGE, returnsRows: false },
       };
   }
 }

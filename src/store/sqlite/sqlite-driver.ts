@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../log/logger.js';
 import { StoreBusyError, StoreDownError } from '../../errors/index.js';
-import type { Queryable, SqlDriver, SqlRow, SqlValue } from '../sql/queryable.js';
+import type { PerformCall, Queryable, SqlDriver, SqlRow, SqlValue } from '../sql/queryable.js';
+import type { ErrorClass } from '../transaction-op.js';
+import { fromWireThrown } from './thrown.js';
 import { openSqlite } from './connection.js';
 import { mapSqliteError, mapSqliteThrown } from './sqlite-errors.js';
 import type { WriterHello, WriterInit, WriterRequest, WriterResponse } from './writer-protocol.js';
@@ -23,7 +25,7 @@ export interface SqliteDriverOptions {
 const READ_BUSY_TIMEOUT_MS = 100;
 const READ_CACHE_MAX = 500;
 
-type Pending = { resolve: (r: WriterResponse & { ok: true }) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: WriterResponse & { ok: true }) => void; reject: (e: Error) => void; errors: readonly ErrorClass[] };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
@@ -84,17 +86,25 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
     if (!p) return;
     pending.delete(res.id);
     if (res.ok) p.resolve(res);
-    else p.reject(mapSqliteError(res.error));
+    else p.reject(res.thrown ? fromWireThrown(res.thrown, p.errors) : mapSqliteError(res.error));
   });
   worker.on('error', (err) => fail(new StoreDownError(`sqlite writer crashed: ${err.message}`, err)));
   worker.on('exit', (code) => fail(new StoreDownError(`sqlite writer exited (${code})`)));
 
-  const call = (req: DistributiveOmit<WriterRequest, 'id'>): Promise<WriterResponse & { ok: true }> => {
+  let messages = 0;
+  let transactions = 0;
+  const call = (req: DistributiveOmit<WriterRequest, 'id'>, errors: readonly ErrorClass[] = []): Promise<WriterResponse & { ok: true }> => {
     if (down) return Promise.reject(down);
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ ...req, id } as WriterRequest);
+      try {
+        worker.postMessage({ ...req, id } as WriterRequest);
+      } catch (err) {
+        reject(err as Error); // DataCloneError: an argument cannot cross; the store runs the call here instead
+        return;
+      }
+      messages++;
+      pending.set(id, { resolve, reject, errors });
     });
   };
 
@@ -107,6 +117,7 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
     if (down) return Promise.reject(down);
     if (queued >= maxQueued) return Promise.reject(new StoreBusyError(`sqlite write queue full (${maxQueued})`));
     queued++;
+    transactions++;
     const deadline = Date.now() + options.busyTimeoutMs;
     let result: Promise<T> | undefined;
     const turn = chain.then(() => {
@@ -154,6 +165,9 @@ export async function openSqliteDriver(options: SqliteDriverOptions): Promise<Sq
         throw err;
       }
     }, true),
+    perform: (what: PerformCall, opts: { nowMs: number | null; errors: readonly ErrorClass[] }) => enqueue(async (deadline) =>
+      (await call({ op: 'perform', call: what, deadline, nowMs: opts.nowMs }, opts.errors)).value, false),
+    writerStats: () => ({ transactions, messages }),
     async ping(): Promise<void> {
       if (down) throw down;
       read('SELECT 1', []);

@@ -1,4 +1,5 @@
-import type { SqlRow, SqlValue } from '../sql/queryable.js';
+import type { PerformCall, SqlRow, SqlValue } from '../sql/queryable.js';
+import type { WireThrown } from './thrown.js';
 
 // The messages between the main thread and the SQLite writer thread. Plain data only (structured clone).
 
@@ -16,6 +17,8 @@ export type WriterRequest =
   | { id: number; op: 'runMany'; sql: string; paramSets: readonly (readonly SqlValue[])[]; deadline: number }
   | { id: number; op: 'all'; sql: string; params: readonly SqlValue[] }
   | { id: number; op: 'begin'; deadline: number }
+  /** A whole transaction in one message: BEGIN IMMEDIATE, the body, COMMIT (see transaction-op.ts). */
+  | { id: number; op: 'perform'; call: PerformCall; deadline: number; nowMs: number | null }
   | { id: number; op: 'commit' | 'rollback' | 'close' };
 
 /** A driver error reduced to what survives a thread boundary. */
@@ -27,8 +30,9 @@ export interface WireError {
 }
 
 export type WriterResponse =
-  | { id: number; ok: true; changes?: number; rows?: SqlRow[] }
-  | { id: number; ok: false; error: WireError };
+  | { id: number; ok: true; changes?: number; rows?: SqlRow[]; value?: unknown }
+  /** `thrown`: a GatehouseError a transaction body threw on purpose (rebuilt as its class on the main thread). */
+  | { id: number; ok: false; error: WireError; thrown?: WireThrown };
 
 /** The first message from the writer: ready (with the migrations it applied) or failed. */
 export type WriterHello =
