@@ -7,7 +7,8 @@
  * Options: --scenario (repeatable; default all), --store (default sqlite), --quick (~2 s phases, one round: a smoke
  * test, figures not for publishing), --rounds N, --phase-seconds S, --out DIR, --profile (Gatehouse runs under
  * node --cpu-prof; profiles land in the output directory), --system NAME (repeatable: only these systems, e.g.
- * `--system gatehouse` for a quick before/after of Gatehouse alone; never in a published run).
+ * `--system gatehouse` for a quick before/after of Gatehouse alone; never in a published run), --pin-generator CPUS (the load generator
+ * of open-model phases runs under `taskset -c CPUS`, e.g. 1, so it cannot take Gatehouse's core; its CPU is reported per phase).
  * Bounded: every phase ends by time, every child is killed at the end, on a signal, or when the whole run passes
  * its deadline (25 min full, 4 min quick).
  */
@@ -64,10 +65,12 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
       system: { type: 'string', multiple: true },
+      'pin-generator': { type: 'string' },
     },
     allowPositionals: false,
   });
   const store = values.store as StoreChoice;
+  if (values['pin-generator'] !== undefined) process.env['GATEHOUSE_BENCH_PIN_GENERATOR'] = values['pin-generator'];
   if (!['sqlite', 'postgres', 'mysql'].includes(store)) throw new Error(`--store must be sqlite, postgres or mysql, not ${store}`);
   const names = values.scenario?.flatMap((s) => s.split(',')) ?? SCENARIOS.map((s) => s.name);
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));

@@ -1,5 +1,5 @@
 /** Parent side of the load generator: forks bench/load-generator.js for one job and returns its figures. */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult } from '../load-generator.js';
 import { noteCommand } from './processes.js';
@@ -25,8 +25,24 @@ export function runLoad(job: LoadJob, onStarted?: (pid: number) => void): Promis
     });
     child.once('exit', (code) => finish(new Error(`load generator exited (${code}) without a result`)));
     child.once('spawn', () => {
-      if (child.pid !== undefined) onStarted?.(child.pid);
+      if (child.pid !== undefined) {
+        pinGenerator(child.pid, job);
+        onStarted?.(child.pid);
+      }
       child.send(job);
     });
   });
+}
+
+/**
+ * With GATEHOUSE_BENCH_PIN_GENERATOR=<cpu list> (`npm run bench -- --pin-generator 1`), a generator running an
+ * open-model stream is pinned to those CPUs with `taskset` (every thread), so it cannot compete with Gatehouse for
+ * the other core: the figures then say how much of an open-phase collapse was the generator's. Closed phases are
+ * left alone (a closed loop waits for answers; it does not decide its own rate).
+ */
+function pinGenerator(pid: number, job: LoadJob): void {
+  const cpus = process.env['GATEHOUSE_BENCH_PIN_GENERATOR'];
+  if (cpus === undefined || cpus === '' || !job.streams.some((s) => s.mode === 'open')) return;
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  noteCommand(`taskset -a -p -c ${cpus} <generator pid> (open-model phases)`);
 }

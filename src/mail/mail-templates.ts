@@ -55,10 +55,11 @@ export const BUILT_IN_MAIL_TEMPLATES: Readonly<Record<string, MailTemplate>> = {
   'org-invitation': {
     subject: 'You are invited to {{org_name}} on {{product_name}}',
     text: 'Hello,\n\n{{inviter}} invited {{email}} to the organization {{org_name}} ({{org_slug}}) as {{role}}.\n\n' +
-      'Sign in (or create an account with this address and confirm it), then accept with this link within {{expires_in}}: {{link}}\n' +
-      'Or give this code to POST /.gatehouse/api/v1/invitations/accept: {{token}}\nIf you do not know this organization, ignore this message.\n' + FOOT_TEXT,
+      'Sign in with this address (or create an account with it and confirm it), then accept within {{expires_in}} with this code:\n{{token}}\n' +
+      '(the application does it for you, or: POST {{link}} with {"token": "<code>"}).\nIf you do not know this organization, ignore this message.\n' + FOOT_TEXT,
     html: htmlPart('<p>Hello,</p><p>{{inviter}} invited <strong>{{email}}</strong> to the organization <strong>{{org_name}}</strong> ({{org_slug}}) as {{role}}.</p>' +
-      '<p>Sign in (or create an account with this address and confirm it), then <a href="{{link}}">accept the invitation</a> within {{expires_in}}.</p>' +
+      '<p>Sign in with this address (or create an account with it and confirm it), then accept within {{expires_in}} with this code:</p>' +
+      '<p><code>{{token}}</code></p><p class="muted">The application does it for you, or: POST {{link}} with {"token": "&lt;code&gt;"}.</p>' +
       '<p>If you do not know this organization, ignore this message.</p>'),
   },
   'security-notice': {
