@@ -62,6 +62,15 @@ export class Pipeline {
     return this.stages.recognise?.(facts.headers) === true ? 'session' : 'anonymous';
   }
 
+  /**
+   * The class of a forward-auth subrequest: it speaks for the ingress's original request, so it goes first when it
+   * carries a session already in the cache (the traffic the application lives on), and is shed with the anonymous
+   * ones otherwise. Without this every subrequest counted as Gatehouse's own endpoint, the first class shed.
+   */
+  classifySubrequest(facts: RequestFacts): RequestClass {
+    return this.stages.recognise?.(facts.headers) === true ? 'session' : 'anonymous';
+  }
+
   /** Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. */
   async evaluate(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext): Promise<Evaluation> {
     const judged = judge(facts, table);

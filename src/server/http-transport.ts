@@ -88,7 +88,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
       method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
       encrypted: isEncrypted(req), headers: req.headers, rawHeaders: req.rawHeaders, upgrade: false,
     };
-    const shed = admission.enter(table, () => pipeline.classify(facts, table));
+    const shed = admission.enter(table, () => (authzPath(facts.target) !== undefined ? pipeline.classifySubrequest(facts) : pipeline.classify(facts, table)));
     // Observers run once both the answer has closed and this handler has returned: the answer can close before the
     // forward stage records its outcome and upstream time.
     let open = 2;
