@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Actor } from './actor.js';
 import { backoffDelay } from './backoff.js';
+import { drainOutbox } from './outbox-drain.js';
 import { pollingLoop } from './polling-loop.js';
 import type { MailConfig } from '../mail/config-schema.js';
 import type { MailTransport } from '../mail/mail-transport.js';
@@ -66,21 +67,14 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     return sent - before;
   }
 
-  async function drain(): Promise<number> {
-    let sent = 0;
-    while (!stopping) {
-      const stats = await store.mailOutbox.queueStats(new Date(clock()));
-      metrics.mailQueueDepth.set(stats.unfinished);
-      if (stats.due === 0) break;
-      const claimed = await store.mailOutbox.claimDue(workerId, new Date(clock()), config.batch_size, config.lease);
-      if (claimed.length === 0) break;
-      await Promise.all(claimed.map((m) => send(m).catch((err: unknown) => {
-        logger.warn({ err, mail: m.id }, 'mail bookkeeping failed; the message is retried after its lease');
-      })));
-      sent += claimed.length;
-      if (claimed.length < config.batch_size) break;
-    }
-    return sent;
+  function drain(): Promise<number> {
+    return drainOutbox({
+      outbox: store.mailOutbox, workerId, batchSize: config.batch_size, leaseMs: config.lease, clock,
+      stopping: () => stopping,
+      setDepth: (unfinished) => metrics.mailQueueDepth.set(unfinished),
+      handle: send,
+      onBookkeepingFailure: (err, m) => logger.warn({ err, mail: m.id }, 'mail bookkeeping failed; the message is retried after its lease'),
+    });
   }
 
   async function send(mail: OutboxMail): Promise<void> {

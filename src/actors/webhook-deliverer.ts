@@ -26,6 +26,7 @@ import { hostname } from 'node:os';
 import { Agent, request } from 'undici';
 import type { Actor } from './actor.js';
 import { backoffDelay } from './backoff.js';
+import { drainOutbox } from './outbox-drain.js';
 import { pollingLoop } from './polling-loop.js';
 import type { WebhooksConfig } from './config-schema.js';
 import { guardedConnector, refusalIn } from '../http/ssrf-guard.js';
@@ -98,22 +99,14 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
     return sent - before;
   }
 
-  async function drain(): Promise<number> {
-    let sent = 0;
-    while (!stopping) {
-      const stats = await store.deliveries.queueStats(new Date(clock()));
-      metrics.webhookQueueDepth.set(stats.unfinished);
-      if (stats.due === 0) break;
-      const claimed = await store.deliveries.claimDue(workerId, new Date(clock()), config.batch_size, config.lease);
-      if (claimed.length === 0) break;
-      await Promise.all(claimed.map((d) => deliver(d).catch((err: unknown) => {
-        // The claim stays; the lease runs out and the delivery is retried (by us or another replica).
-        logger.warn({ err, delivery: d.id }, 'webhook delivery bookkeeping failed; it will be retried after its lease');
-      })));
-      sent += claimed.length;
-      if (claimed.length < config.batch_size) break;
-    }
-    return sent;
+  function drain(): Promise<number> {
+    return drainOutbox({
+      outbox: store.deliveries, workerId, batchSize: config.batch_size, leaseMs: config.lease, clock,
+      stopping: () => stopping,
+      setDepth: (unfinished) => metrics.webhookQueueDepth.set(unfinished),
+      handle: deliver,
+      onBookkeepingFailure: (err, d) => logger.warn({ err, delivery: d.id }, 'webhook delivery bookkeeping failed; it will be retried after its lease'),
+    });
   }
 
   async function deliver(d: WebhookDelivery): Promise<void> {
