@@ -4,6 +4,7 @@ import type { CompiledRoute } from '../routing/index.js';
 import type { RequestContext, RequestFacts } from './context.js';
 import { judge } from './2-judge/judge.js';
 import type { Authenticate, Recognise } from './3-authenticate/authenticate.js';
+import type { Identity } from './3-authenticate/identity.js';
 import type { RequestClass } from './1-admit/admit.js';
 import { needsIdentity, type Authorize, type Decision } from './4-authorize/decide.js';
 import type { Header, Mutate } from './5-mutate/mutate.js';
@@ -71,8 +72,12 @@ export class Pipeline {
     return this.stages.recognise?.(facts.headers) === true ? 'session' : 'anonymous';
   }
 
-  /** Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. */
-  async evaluate(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext): Promise<Evaluation> {
+  /**
+   * Runs judge -> authenticate -> authorize -> mutate for one request on one snapshot, recording into `ctx`. Answers
+   * synchronously when no stage had I/O to do (a cached session, cached statements: the signed-in user's request),
+   * so that path costs no promise and no microtask turn; a promise otherwise. May throw (or reject) what a stage throws.
+   */
+  evaluate(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext): Evaluation | Promise<Evaluation> {
     const judged = judge(facts, table);
     ctx.clientIp = judged.client.ip;
     if (judged.kind === 'refused') {
@@ -84,31 +89,42 @@ export class Pipeline {
       ctx.route = '_gatehouse';
       return judged;
     }
+    ctx.route = judged.route.name;
+    const identity = needsIdentity(judged.route.config.policy) ? this.stages.authenticate(facts.headers) : undefined;
+    return identity instanceof Promise
+      ? identity.then((found) => this.#decide(facts, table, ctx, judged, found))
+      : this.#decide(facts, table, ctx, judged, identity);
+  }
+
+  /** authorize -> mutate, once the caller is known. */
+  #decide(facts: RequestFacts, table: RuntimeTable, ctx: RequestContext, judged: Judged, identity: Identity | undefined): Evaluation | Promise<Evaluation> {
     const { route, client, pathAndQuery, upgrade } = judged;
-    ctx.route = route.name;
-    const { authenticate, authorize, mutate } = this.stages;
-    const identity = needsIdentity(route.config.policy) ? await authenticate(facts.headers) : undefined;
     if (identity !== undefined) ctx.userId = identity.userId;
     // `rd` after a sign-in: the judged path (and, for forward-auth, the protected host it was asked for).
-    const decision = authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade, upgrade);
-    let headers: readonly Header[] = NONE;
-    if (decision.kind === 'allow') {
-      try {
-        const stated = mutate.assertions(decision.identity, table, ctx, route.config);
-        headers = stated instanceof Promise ? await stated : stated;
-      } catch (err) {
-        // A statement the route requires could not be made (no signing key): refused, never forwarded without it.
-        if (!isGatehouseError(err)) throw err;
-        ctx.outcome = 'refused';
-        ctx.reason = 'signing_unavailable';
-        return { kind: 'refused', client, error: err };
-      }
-    } else {
+    const decision = this.stages.authorize(route, identity, facts.origin === undefined ? pathAndQuery : facts.origin + pathAndQuery, facts.upgrade, upgrade);
+    if (decision.kind !== 'allow') {
       ctx.outcome = decision.kind === 'unauthenticated' ? 'unauthenticated' : 'denied';
       ctx.reason = decision.reason;
+      return { kind: 'decided', client, route, pathAndQuery, decision, headers: NONE, upgrade };
     }
-    return { kind: 'decided', client, route, pathAndQuery, decision, headers, upgrade };
+    const allowed = (headers: readonly Header[]): Evaluation => ({ kind: 'decided', client, route, pathAndQuery, decision, headers, upgrade });
+    // A statement the route requires could not be made (no signing key): refused, never forwarded without it.
+    const unsigned = (err: unknown): Evaluation => {
+      if (!isGatehouseError(err)) throw err;
+      ctx.outcome = 'refused';
+      ctx.reason = 'signing_unavailable';
+      return { kind: 'refused', client, error: err };
+    };
+    try {
+      const stated = this.stages.mutate.assertions(decision.identity, table, ctx, route.config);
+      return stated instanceof Promise ? stated.then(allowed, unsigned) : allowed(stated);
+    } catch (err) {
+      return unsigned(err);
+    }
   }
 }
+
+/** What the judge concluded about a request for a route. */
+type Judged = Extract<ReturnType<typeof judge>, { kind: 'route' }>;
 
 const NONE: readonly Header[] = Object.freeze([]);

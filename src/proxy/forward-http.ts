@@ -26,7 +26,7 @@ class ClientGone extends Error {
  * Never throws: the caller answers 502/504 when `responded` is false.
  */
 export function forwardHttp(
-  req: IncomingMessage, res: ServerResponse, upstream: Upstream, pathAndQuery: string, headers: string[],
+  req: IncomingMessage, res: ServerResponse, upstream: Upstream, pathAndQuery: string, headers: string[], requestId: string,
 ): Promise<ForwardOutcome> {
   const hasBody = req.headers['transfer-encoding'] !== undefined ||
     (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
@@ -54,7 +54,8 @@ export function forwardHttp(
       onResponseStart(_c, statusCode, answerHeaders) {
         // 1xx informational answers (103 Early Hints...) are not relayed; the final answer follows.
         if (statusCode < 200) return;
-        res.writeHead(statusCode, filterResponseHeaders(answerHeaders as Record<string, string | string[] | undefined>));
+        // writeHead takes a flat list of names and values (string[] values repeat the name, as Set-Cookie needs).
+        res.writeHead(statusCode, filterResponseHeaders(answerHeaders as Record<string, string | string[] | undefined>, requestId) as string[]);
       },
       onResponseData(c, chunk) {
         if (!res.write(chunk)) {

@@ -31,3 +31,8 @@ export function hopByHopNames(connectionHeader: string | string[] | undefined): 
   }
   return names;
 }
+
+/** Whether `names` (from hopByHopNames) is the fixed list alone: the Connection header named nothing beyond it. */
+export function isFixedHopByHop(names: ReadonlySet<string>): boolean {
+  return names === HOP_BY_HOP;
+}

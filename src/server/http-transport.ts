@@ -82,7 +82,6 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, table: RuntimeTable, ctx: RequestContext): Promise<void> {
-    res.setHeader('X-Request-Id', ctx.id);
     const socket = req.socket;
     const facts: RequestFacts = {
       method: req.method ?? 'GET', target: req.url ?? '', host: req.headers.host, peer: req.socket.remoteAddress,
@@ -112,12 +111,18 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
       // Forward-auth (an ingress asking about another request) is recognised on the raw target, before the judge:
       // that request is judged once, as itself, by the forward-auth transport (Envoy's target carries its path).
       const authz = authzPath(req.url ?? '');
+      // Every answer carries the request id; a forwarded one gets it in the same list as the upstream's headers
+      // (filterResponseHeaders), every other one here.
       if (authz !== undefined) {
+        res.setHeader('X-Request-Id', ctx.id);
         if (authz === 'unknown') throw new GatehouseError('GATE_ERR_NOT_FOUND');
         await forwardAuth(req, res, authz, table, ctx);
         return;
       }
-      const evaluation = await pipeline.evaluate(facts, table, ctx);
+      // Awaited only when a stage had I/O to do: a signed-in user's request goes on in this same turn.
+      const evaluated = pipeline.evaluate(facts, table, ctx);
+      const evaluation = evaluated instanceof Promise ? await evaluated : evaluated;
+      if (evaluation.kind !== 'decided' || evaluation.decision.kind !== 'allow') res.setHeader('X-Request-Id', ctx.id);
       switch (evaluation.kind) {
         case 'refused':
           throw evaluation.error;
@@ -137,10 +142,14 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
           const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, false, ctx.id);
           if (ctx.span !== undefined) propagateTrace(headers, ctx.span, ctx.peerTrusted);
           const failure = await forward.http(req, res, evaluation, headers, table, ctx);
-          if (failure !== undefined) sendError(req, res, failure);
+          if (failure !== undefined) {
+            res.setHeader('X-Request-Id', ctx.id);
+            sendError(req, res, failure);
+          }
         }
       }
     } catch (err) {
+      if (!res.headersSent) res.setHeader('X-Request-Id', ctx.id);
       answerFailure(req, res, err, ctx);
     } finally {
       ended();

@@ -19,9 +19,9 @@ class FakeResponse extends EventEmitter {
   headersSent = false;
   writableFinished = false;
   destroyed = false;
-  headers: Record<string, unknown> = {};
+  headers: unknown = {};
   readonly chunks: Buffer[] = [];
-  writeHead(status: number, headers: Record<string, unknown>): this {
+  writeHead(status: number, headers: unknown): this {
     this.statusCode = status;
     this.headers = headers;
     this.headersSent = true;
@@ -129,9 +129,11 @@ test('a relayed answer: the final status and body, 1xx dropped, hop-by-hop heade
   const res = new FakeResponse();
   scripted.answerInto(res);
   const route = scripted.table.routes.match('gatehouse.test', { path: '/', matchPath: '/' }, 'GET')!;
-  await forward.http({ method: 'GET', headers: {} } as IncomingMessage, res as unknown as ServerResponse, { route, pathAndQuery: '/answers' }, [], scripted.table, context());
+  const ctx = context();
+  await forward.http({ method: 'GET', headers: {} } as IncomingMessage, res as unknown as ServerResponse, { route, pathAndQuery: '/answers' }, [], scripted.table, ctx);
   assert.equal(res.statusCode, 201);
-  assert.deepEqual(res.headers, { 'content-type': 'text/plain' });
+  // One flat list for writeHead: the upstream's headers, then the id the request was logged under.
+  assert.deepEqual(res.headers, ['content-type', 'text/plain', 'X-Request-Id', ctx.id]);
   assert.equal(Buffer.concat(res.chunks).toString(), 'made');
   assert.equal(res.writableFinished, true);
 });

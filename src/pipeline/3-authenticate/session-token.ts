@@ -10,7 +10,7 @@ import type { Identity } from './identity.js';
  * browsers), both validated by the session service: token shape and MAC first, then the caches, the store last.
  * They share one Identity object per cached session, so what is derived from it (identity headers) is derived once.
  */
-export function sessionAuthenticators(sessions: Pick<SessionService, 'validate' | 'recognises'>, cookieName: string): { bearer: Authenticator; cookie: Authenticator } {
+export function sessionAuthenticators(sessions: Pick<SessionService, 'validateNow' | 'recognises'>, cookieName: string): { bearer: Authenticator; cookie: Authenticator } {
   const identities = new WeakMap<CachedSession, Identity>();
   const identityOf = (entry: CachedSession | undefined): Identity | undefined => {
     if (entry === undefined) return undefined;
@@ -22,7 +22,12 @@ export function sessionAuthenticators(sessions: Pick<SessionService, 'validate' 
     }
     return identity;
   };
-  const validate = async (token: string): Promise<Identity | undefined> => (token === '' ? undefined : identityOf(await sessions.validate(token)));
+  // A cached session is answered without a promise (validateNow); only a store read makes this asynchronous.
+  const validate = (token: string): Identity | undefined | Promise<Identity | undefined> => {
+    if (token === '') return undefined;
+    const entry = sessions.validateNow(token);
+    return entry instanceof Promise ? entry.then(identityOf) : identityOf(entry);
+  };
   return {
     bearer: {
       name: 'bearer',

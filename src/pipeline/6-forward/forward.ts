@@ -52,7 +52,7 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
     async http(req, res, target, headers, table, ctx) {
       const upstream = upstreamOf(target, table);
       const startedAt = performance.now();
-      const outcome = await forwardHttp(req, res, upstream, target.pathAndQuery, headers);
+      const outcome = await forwardHttp(req, res, upstream, target.pathAndQuery, headers, ctx.id);
       ctx.upstreamMs = performance.now() - startedAt;
       if (outcome.ok) {
         ctx.outcome = 'forwarded';
