@@ -182,10 +182,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const admin = new AccountAdmin(store, sessions, events);
     const api = installApi(endpoints, {
       config, store, logger, metrics, events, audit, accounts: admin, sessions, csrf: auth.csrf, authenticate,
-      queueMail: async (tx, mail) => {
-        await selfService.mail.queue(tx, mail);
-        selfService.mail.kick();
-      },
+      mail: selfService.mail,
     });
     actors.push(api.deliverer);
     accounts = { store, sessions, admin, selfService: accountFlows };

@@ -7,8 +7,9 @@ import { clearSessionCookie } from '../sessions/cookie.js';
 import { field, type FieldView } from '../pages/page-renderer.js';
 import { readCheckedBody, textField } from './account-request.js';
 import { accountContext, ACCOUNT_NOTICES, backToAccount, type AccountContext } from './account-session.js';
-import { publicLink, publishAccountChange, type AccountsDeps } from './accounts-deps.js';
-import { sentence } from './password-reset.js';
+import { publishAccountChange, type AccountsDeps } from './accounts-deps.js';
+import { passwordChangedMail, sentence } from './password-reset.js';
+import { changePasswordTx } from './write-ops.js';
 
 /** "2026-11-30 11:05 UTC": a time for people, the same on every replica. */
 export function displayTime(date: Date | null): string {
@@ -132,15 +133,8 @@ export function passwordChangeEndpoint(deps: AccountsDeps) {
       return;
     }
     const passwordHash = await deps.hasher.hash(next);
-    const ended = await deps.store.transaction(async (tx) => {
-      await tx.users.update(user.id, { passwordHash });
-      await tx.accountTokens.revokeForUser(user.id, 'reset_password');
-      const n = await tx.sessions.revokeForUser(user.id, { exceptId: account.session.sessionId });
-      await deps.mail.queue(tx, {
-        template: 'password-changed', to: user.email,
-        vars: { email: user.email, name: user.name ?? '', client_ip: ctx.clientIp, link: publicLink(deps, '/.gatehouse/forgot-password') },
-      });
-      return n;
+    const ended = await deps.store.perform(changePasswordTx, {
+      userId: user.id, keepSessionId: account.session.sessionId, passwordHash, mail: passwordChangedMail(deps, user, ctx.clientIp),
     });
     deps.sessions.evictUser(user.id);
     deps.mail.kick();

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
 import { wantsHtml } from '../http/respond.js';
 import type { CachedSession } from '../sessions/session-cache.js';
-import type { StoreRepos, User } from '../store/store.js';
+import type { NewOutboxMail, User } from '../store/store.js';
 import { currentSession } from './account-request.js';
 import { publicLink, type AccountsDeps } from './accounts-deps.js';
 import { factorsOf, hasFactor, type Factors } from './second-factor.js';
@@ -62,9 +62,9 @@ export const ACCOUNT_NOTICES = {
 
 export type AccountNotice = keyof typeof ACCOUNT_NOTICES;
 
-/** Queues a security notice to the account's owner ("A passkey was added", ...) on `tx`. */
-export async function queueSecurityNotice(deps: AccountsDeps, tx: StoreRepos, user: User, event: string, clientIp: string): Promise<void> {
-  await deps.mail.queue(tx, {
+/** A security notice to the account's owner ("A passkey was added", ...), sealed for the change's write op (write-ops.ts); null without mail. */
+export function securityNotice(deps: AccountsDeps, user: User, event: string, clientIp: string): NewOutboxMail | null {
+  return deps.mail.seal({
     template: 'security-notice', to: user.email,
     vars: { email: user.email, name: user.name ?? '', event, client_ip: clientIp, link: publicLink(deps, '/.gatehouse/forgot-password') },
   });

@@ -2,27 +2,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors/index.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
 import { sendJson } from '../http/respond.js';
-import type { StoreRepos, User } from '../store/store.js';
+import type { MailedLink } from '../auth/write-ops.js';
 import { canonicalEmail as normaliseEmail } from '../store/index.js';
 import { accountTokenId, humanDuration, isTokenShaped, mintAccountToken } from './account-token.js';
 import { publicLink, publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { currentSession, readCheckedBody, textField } from './account-request.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
+import { replaceLinkTx } from './write-ops.js';
 
 /**
- * Queues a verification link for the user's current address, on `tx` (the transaction that created the account or
- * asked again). Older unused links of the user stop working: only the newest one verifies.
+ * A verification link for the user's current address, minted and its mail sealed here, for a named transaction to
+ * store (auth/write-ops.ts registerTx for a new account, write-ops.ts replaceLinkTx when asked again); null without mail.
  */
-export async function queueVerification(deps: Pick<AccountsDeps, 'config' | 'mail'>, tx: StoreRepos, user: User): Promise<void> {
-  if (!deps.mail.enabled) return;
+export function verificationLink(deps: Pick<AccountsDeps, 'config' | 'mail'>, user: { email: string; name: string | null }): MailedLink | null {
+  if (!deps.mail.enabled) return null;
   const ttl = deps.config.accounts.email_verification.link_ttl;
   const { token, id } = mintAccountToken();
-  await tx.accountTokens.revokeForUser(user.id, 'verify_email');
-  await tx.accountTokens.create({ id, purpose: 'verify_email', userId: user.id, email: normaliseEmail(user.email), expiresAt: new Date(Date.now() + ttl) });
-  await deps.mail.queue(tx, {
+  const mail = deps.mail.seal({
     template: 'verify-email', to: user.email,
     vars: { email: user.email, name: user.name ?? '', link: publicLink(deps, '/.gatehouse/verify-email', { token }), expires_in: humanDuration(ttl) },
   });
+  return mail === null ? null : { token: { id, purpose: 'verify_email', email: normaliseEmail(user.email), expiresAt: new Date(Date.now() + ttl) }, mail };
 }
 
 /** GET /.gatehouse/verify-email?token=: a page with a button (a mail scanner fetching the link must not use it up). */
@@ -87,7 +87,9 @@ export function resendVerificationEndpoint(deps: AccountsDeps) {
         throw new GatehouseError('GATE_ERR_TOO_MANY_ATTEMPTS', 'too many links asked for; try again later', { retryAfterSeconds: Math.ceil(limits.window / 1000) });
       }
       await deps.store.loginAttempts.increment([key], limits.window);
-      await deps.store.transaction((tx) => queueVerification(deps, tx, user));
+      const link = verificationLink(deps, user);
+      // Older unused links of the user stop working: only the newest one verifies.
+      if (link !== null) await deps.store.perform(replaceLinkTx, { userId: user.id, link });
       deps.mail.kick();
       deps.audit.record({ actor: user.id, org: null, action: 'user.verification_sent', target: user.id, clientIp: ctx.clientIp, userAgent: req.headers['user-agent'] ?? null, data: null });
     }

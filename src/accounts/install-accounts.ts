@@ -21,7 +21,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import { loadSecretBox } from './secret-box.js';
 import { publicLink, verificationRequired, type AccountsDeps } from './accounts-deps.js';
-import { queueVerification, resendVerificationEndpoint, verifyEmailEndpoint, verifyEmailPageEndpoint } from './email-verification.js';
+import { verificationLink, resendVerificationEndpoint, verifyEmailEndpoint, verifyEmailPageEndpoint } from './email-verification.js';
 import { forgotPasswordEndpoint, forgotPasswordPageEndpoint, resetPasswordEndpoint, resetPasswordPageEndpoint } from './password-reset.js';
 
 /** What the account flows expose to the rest of the app (registration hooks, tests). */
@@ -56,16 +56,12 @@ export async function prepareSelfService(config: GatehouseConfig, store: Store, 
   const base = { config };
   return {
     actors, pages, mail, box, deferred,
-    async onRegistered(tx, user) {
-      if (verificationRequired(base)) await queueVerification({ config, mail }, tx, user);
-    },
+    registrationLink: (user) => verificationRequired(base) ? verificationLink({ config, mail }, user) : null,
     secondFactor: beginSecondFactor,
-    async onRegistrationForExisting(tx, user, clientIp) {
-      await mail.queue(tx, {
-        template: 'registration-attempt', to: user.email,
-        vars: { email: user.email, name: user.name ?? '', client_ip: clientIp, link: publicLink(base, '/.gatehouse/forgot-password') },
-      });
-    },
+    registrationNotice: (user, clientIp) => mail.seal({
+      template: 'registration-attempt', to: user.email,
+      vars: { email: user.email, name: user.name ?? '', client_ip: clientIp, link: publicLink(base, '/.gatehouse/forgot-password') },
+    }),
     sendMailNow: () => sender?.runOnce() ?? Promise.resolve(0),
   };
 }

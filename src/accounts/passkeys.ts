@@ -8,12 +8,13 @@ import { startSession } from '../auth/local/login-endpoint.js';
 import { renderLoginPage } from '../auth/local/login-page.js';
 import { accountTokenId, isTokenShaped, mintAccountToken } from './account-token.js';
 import { readCheckedBody, textField } from './account-request.js';
-import { accountContext, backToAccount, queueSecurityNotice, requireUnlocked } from './account-session.js';
+import { accountContext, backToAccount, securityNotice, requireUnlocked } from './account-session.js';
 import { renderAccountPage } from './account-page.js';
 import { publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { checkMfaThrottle, completeSecondFactor, mfaSubject, mfaThrottleKey } from './second-factor.js';
 import { renewWithFactor, showRecoveryCodes } from './totp-enrolment.js';
 import { newRecoveryCodes, recoveryCodeHash } from './totp.js';
+import { addPasskeyTx, removePasskeyTx } from './write-ops.js';
 
 type WebAuthnServer = typeof import('@simplewebauthn/server');
 let server: Promise<WebAuthnServer> | undefined;
@@ -139,14 +140,13 @@ export function addPasskeyEndpoint(deps: AccountsDeps) {
     const passwordless = textField(body, 'passwordless', 8) === '1' || textField(body, 'passwordless', 8) === 'true';
     const codes = account.factors.recovery === 0 ? newRecoveryCodes() : undefined;
     try {
-      await deps.store.transaction(async (tx) => {
-        await tx.mfa.addCredential({
+      await deps.store.perform(addPasskeyTx, {
+        credential: {
           id: info.credential.id, userId: user.id, name, publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
           counter: info.credential.counter, transports: info.credential.transports ?? [], deviceType: info.credentialDeviceType,
           backedUp: info.credentialBackedUp, passwordless,
-        });
-        if (codes !== undefined) await tx.mfa.replaceRecoveryCodes(user.id, codes.map(recoveryCodeHash));
-        await queueSecurityNotice(deps, tx, user, `A passkey ("${name}") was added`, ctx.clientIp);
+        },
+        codeHashes: codes?.map(recoveryCodeHash) ?? null, mail: securityNotice(deps, user, `A passkey ("${name}") was added`, ctx.clientIp),
       });
     } catch (err) {
       if (err instanceof ConflictError) {
@@ -194,12 +194,8 @@ export function removePasskeyEndpoint(deps: AccountsDeps) {
     requireUnlocked(account);
     const { user } = account;
     const id = textField(body, 'id', 1024);
-    const removed = await deps.store.transaction(async (tx) => {
-      if (!await tx.mfa.removeCredential(user.id, id)) return false;
-      const left = (await tx.mfa.listCredentials(user.id)).length;
-      if (left === 0 && !account.factors.totp) await tx.mfa.deleteRecoveryCodes(user.id);
-      await queueSecurityNotice(deps, tx, user, 'A passkey was removed', ctx.clientIp);
-      return true;
+    const removed = await deps.store.perform(removePasskeyTx, {
+      userId: user.id, credentialId: id, hasTotp: account.factors.totp, mail: securityNotice(deps, user, 'A passkey was removed', ctx.clientIp),
     });
     if (!removed) throw new GatehouseError('GATE_ERR_NOT_FOUND', 'no such passkey');
     deps.mail.kick();

@@ -11,6 +11,8 @@ import { publicLink, publishAccountChange, type AccountsDeps } from './accounts-
 import { readCheckedBody, textField } from './account-request.js';
 import { accountRequestKey, invalidLink } from './email-verification.js';
 import { emailProblem } from './field-checks.js';
+import { completeResetTx, replaceLinkTx } from './write-ops.js';
+import type { NewOutboxMail, User } from '../store/store.js';
 
 /** Whether "forgot password" is offered: enabled, local accounts on, and mail configured. */
 export function resetAvailable(deps: AccountsDeps): boolean {
@@ -84,16 +86,24 @@ async function issueReset(deps: AccountsDeps, email: string, clientIp: string): 
   if (user.passwordHash === null && (await deps.store.identities.listForUser(user.id)).length > 0) return;
   const ttl = deps.config.accounts.password_reset.link_ttl;
   const { token, id } = mintAccountToken();
-  await deps.store.transaction(async (tx) => {
-    // Only the newest link works: asking again voids the older ones.
-    await tx.accountTokens.revokeForUser(user.id, 'reset_password');
-    await tx.accountTokens.create({ id, purpose: 'reset_password', userId: user.id, email: normaliseEmail(user.email), expiresAt: new Date(Date.now() + ttl) });
-    await deps.mail.queue(tx, {
-      template: 'reset-password', to: user.email,
-      vars: { email: user.email, name: user.name ?? '', link: publicLink(deps, '/.gatehouse/reset-password', { token }), expires_in: humanDuration(ttl), client_ip: clientIp },
-    });
+  const mail = deps.mail.seal({
+    template: 'reset-password', to: user.email,
+    vars: { email: user.email, name: user.name ?? '', link: publicLink(deps, '/.gatehouse/reset-password', { token }), expires_in: humanDuration(ttl), client_ip: clientIp },
+  });
+  if (mail === null) return; // not reached: reset is offered only with mail (resetAvailable)
+  // Only the newest link works: asking again voids the older ones.
+  await deps.store.perform(replaceLinkTx, {
+    userId: user.id, link: { token: { id, purpose: 'reset_password', email: normaliseEmail(user.email), expiresAt: new Date(Date.now() + ttl) }, mail },
   });
   deps.mail.kick();
+}
+
+/** The "your password was changed" notice, sealed for the change's write op (null without mail). */
+export function passwordChangedMail(deps: AccountsDeps, user: { email: string; name: string | null }, clientIp: string): NewOutboxMail | null {
+  return deps.mail.seal({
+    template: 'password-changed', to: user.email,
+    vars: { email: user.email, name: user.name ?? '', client_ip: clientIp, link: publicLink(deps, '/.gatehouse/forgot-password') },
+  });
 }
 
 /** GET /.gatehouse/reset-password?token=: the new-password form, when the link still works. */
@@ -137,22 +147,11 @@ export function resetPasswordEndpoint(deps: AccountsDeps) {
     }
     deps.hasher.rejectIfFull();
     const passwordHash = await deps.hasher.hash(password);
-    const outcome = await deps.store.transaction(async (tx) => {
-      const used = await tx.accountTokens.consume(accountTokenId(token), 'reset_password');
-      const user = used?.userId ? await tx.users.get(used.userId) : null;
-      if (used === null || user === null || user.disabled) return undefined;
-      const proven = used.email !== null && normaliseEmail(user.email) === used.email;
-      const updated = await tx.users.update(user.id, { passwordHash, ...(proven && user.emailVerifiedAt === null ? { emailVerifiedAt: new Date() } : {}) });
-      const ended = await tx.sessions.revokeForUser(user.id);
-      await tx.accountTokens.revokeForUser(user.id, 'reset_password');
-      await tx.accountTokens.revokeForUser(user.id, 'mfa_login');
-      await deps.mail.queue(tx, {
-        template: 'password-changed', to: user.email,
-        vars: { email: user.email, name: user.name ?? '', client_ip: ctx.clientIp, link: publicLink(deps, '/.gatehouse/forgot-password') },
-      });
-      return { user: updated, ended };
+    // The notice is sealed for the account the link was checked for; the op uses the link only if it is still that account's.
+    const outcome = await deps.store.perform(completeResetTx, {
+      tokenId: accountTokenId(token), userId: live.id, passwordHash, mail: passwordChangedMail(deps, live, ctx.clientIp),
     });
-    if (outcome === undefined) {
+    if (outcome === null) {
       if (body.kind === 'json') throw new GatehouseError('GATE_ERR_LINK_INVALID');
       invalidLink(deps, req, res, 'reset');
       return;
@@ -174,13 +173,13 @@ export function resetPasswordEndpoint(deps: AccountsDeps) {
   };
 }
 
-/** The token's account email when it is a live reset link (not used, not expired, account still usable). */
-async function liveResetToken(deps: AccountsDeps, token: string | null): Promise<{ email: string } | undefined> {
+/** The token's account when it is a live reset link (not used, not expired, account still usable). */
+async function liveResetToken(deps: AccountsDeps, token: string | null): Promise<User | undefined> {
   if (!isTokenShaped(token)) return undefined;
   const found = await deps.store.accountTokens.get(accountTokenId(token));
   if (found === null || found.purpose !== 'reset_password' || found.usedAt !== null || found.expiresAt.getTime() <= Date.now() || found.userId === null) return undefined;
   const user = await deps.store.users.get(found.userId);
-  return user === null || user.disabled ? undefined : { email: user.email };
+  return user === null || user.disabled ? undefined : user;
 }
 
 function renderResetForm(deps: AccountsDeps, req: IncomingMessage, res: ServerResponse, token: string, email: string,

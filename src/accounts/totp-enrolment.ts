@@ -6,8 +6,9 @@ import { serializeCookie } from '../sessions/cookie.js';
 import { field } from '../pages/page-renderer.js';
 import { publishAccountChange, type AccountsDeps } from './accounts-deps.js';
 import { readCheckedBody, textField } from './account-request.js';
-import { accountContext, backToAccount, queueSecurityNotice, requireUnlocked, type AccountContext } from './account-session.js';
+import { accountContext, backToAccount, securityNotice, requireUnlocked, type AccountContext } from './account-session.js';
 import { totpContext } from './second-factor.js';
+import { recoveryCodesTx, removeTotpTx } from './write-ops.js';
 import { matchTotp, newRecoveryCodes, newTotpSecret, normaliseCode, recoveryCodeHash, totpUri } from './totp.js';
 
 /** The QR code of an otpauth URI as inline SVG, drawn here (no third-party service sees the secret). */
@@ -72,9 +73,8 @@ export function totpConfirmEndpoint(deps: AccountsDeps) {
       return;
     }
     const codes = account.factors.recovery === 0 ? newRecoveryCodes() : undefined;
-    await deps.store.transaction(async (tx) => {
-      if (codes !== undefined) await tx.mfa.replaceRecoveryCodes(user.id, codes.map(recoveryCodeHash));
-      await queueSecurityNotice(deps, tx, user, 'An authenticator app was set up', ctx.clientIp);
+    await deps.store.perform(recoveryCodesTx, {
+      userId: user.id, codeHashes: codes?.map(recoveryCodeHash) ?? null, mail: securityNotice(deps, user, 'An authenticator app was set up', ctx.clientIp),
     });
     deps.mail.kick();
     publishAccountChange(deps, 'mfa.totp_enrolled', user.id, req, ctx, { recovery_codes: codes?.length ?? 0 });
@@ -114,10 +114,8 @@ export function totpRemoveEndpoint(deps: AccountsDeps) {
     if (account === undefined) return;
     requireUnlocked(account);
     const { user } = account;
-    await deps.store.transaction(async (tx) => {
-      await tx.mfa.deleteTotp(user.id);
-      if (account.factors.passkeys === 0) await tx.mfa.deleteRecoveryCodes(user.id);
-      await queueSecurityNotice(deps, tx, user, 'The authenticator app was removed', ctx.clientIp);
+    await deps.store.perform(removeTotpTx, {
+      userId: user.id, dropRecoveryCodes: account.factors.passkeys === 0, mail: securityNotice(deps, user, 'The authenticator app was removed', ctx.clientIp),
     });
     deps.mail.kick();
     publishAccountChange(deps, 'mfa.totp_removed', user.id, req, ctx, null);
@@ -139,9 +137,8 @@ export function recoveryCodesEndpoint(deps: AccountsDeps) {
     const { user } = account;
     if (!account.factors.totp && account.factors.passkeys === 0) throw new GatehouseError('GATE_ERR_STATE_CONFLICT', 'recovery codes come with a second factor: set one up first');
     const codes = newRecoveryCodes();
-    await deps.store.transaction(async (tx) => {
-      await tx.mfa.replaceRecoveryCodes(user.id, codes.map(recoveryCodeHash));
-      await queueSecurityNotice(deps, tx, user, 'New recovery codes were made (the old ones no longer work)', ctx.clientIp);
+    await deps.store.perform(recoveryCodesTx, {
+      userId: user.id, codeHashes: codes.map(recoveryCodeHash), mail: securityNotice(deps, user, 'New recovery codes were made (the old ones no longer work)', ctx.clientIp),
     });
     deps.mail.kick();
     publishAccountChange(deps, 'mfa.recovery_codes_created', user.id, req, ctx, { count: codes.length });

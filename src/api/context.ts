@@ -6,7 +6,7 @@ import type { CookieOptions } from '../sessions/cookie.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Logger } from '../log/logger.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
-import type { Store, StoreRepos, User } from '../store/store.js';
+import type { NewOutboxMail, Store, User } from '../store/store.js';
 import type { WebhooksConfig } from '../actors/config-schema.js';
 import type { z } from 'zod';
 import type { HttpMethod } from './router.js';
@@ -23,8 +23,14 @@ export interface ApiDeps {
   readonly accounts: AccountAdmin;
   /** For ending one session of the caller's. */
   readonly sessions: Pick<SessionService, 'revoke'>;
-  /** Queues an invitation mail in the caller's transaction (a no-op when mail is not configured). */
-  readonly queueMail: (tx: StoreRepos, mail: { template: 'org-invitation'; to: string; vars: Record<string, string> }) => Promise<void>;
+  /**
+   * Account mail for invitations: `seal` makes the outbox row for the invitation's write op (write-ops.ts; null when
+   * mail is not configured), `kick` wakes the sender once it committed.
+   */
+  readonly mail: {
+    seal(mail: { template: 'org-invitation'; to: string; vars: Record<string, string> }): NewOutboxMail | null;
+    kick(): void;
+  };
   /** The session cookie, cleared when the caller ends their own session. */
   readonly cookie: { readonly name: string; readonly options: CookieOptions };
 }

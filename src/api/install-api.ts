@@ -73,8 +73,8 @@ export interface ApiOptions {
   readonly accounts: AccountAdmin;
   readonly sessions: SessionService;
   readonly csrf: CsrfGuard;
-  /** Queues account mail in a transaction (the accounts' outbox); absent: invitations are not mailed. */
-  readonly queueMail?: ApiDeps['queueMail'];
+  /** Account mail (the accounts' outbox); absent: invitations are not mailed. */
+  readonly mail?: ApiDeps['mail'];
   /** The authenticate stage (bearer, then cookie): who the caller is. */
   readonly authenticate: Authenticate;
 }
@@ -100,7 +100,7 @@ export function installApi(endpoints: EndpointRouter, options: ApiOptions): ApiR
   const deps: ApiDeps = {
     store, config, webhooks: config.webhooks, logger, events, accounts: options.accounts, sessions: options.sessions,
     cookie: { name: config.sessions.cookie.name, options: sessionCookieOptions(config.sessions) },
-    queueMail: options.queueMail ?? (async () => undefined),
+    mail: options.mail ?? { seal: () => null, kick: () => undefined },
   };
   const router = buildApiRouter();
   const bodyLimit = Math.min(API_BODY_LIMIT, config.server.max_body_bytes);

@@ -8,7 +8,7 @@ import { orgFor } from './access.js';
 import { endpoint, type ApiCall, type ApiEndpoint, type ApiResult } from './context.js';
 import { ApiNotFoundError, StateConflictError, forbidden } from './errors.js';
 import { commitChange } from './commit-change.js';
-import { acceptInvitationTx, addMemberTx, changeMemberRoleTx, removeMemberTx } from './write-ops.js';
+import { acceptInvitationTx, addMemberTx, changeMemberRoleTx, inviteTx, removeMemberTx } from './write-ops.js';
 import { AcceptInvitationBody, AddMemberBody, ChangeRoleBody, ID, Invitation, Member, MemberPage, PageQuery } from './schemas.js';
 import { memberView } from './views.js';
 
@@ -118,16 +118,17 @@ async function invite(call: ApiCall, org: Organization, email: string, role: Mem
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + INVITATION_TTL_MS);
   const link = new URL('/.gatehouse/api/v1/invitations/accept', call.deps.config.server.public_url);
-  await call.deps.store.transaction(async (tx) => {
-    await tx.accountTokens.create({
+  await call.deps.store.perform(inviteTx, {
+    token: {
       id: accountTokenId(token), purpose: 'org_invitation', userId: null, email: canonicalEmail(email),
       data: { org_id: org.id, role, invited_by: call.caller.user.id }, expiresAt,
-    });
-    await call.deps.queueMail(tx, {
+    },
+    mail: call.deps.mail.seal({
       template: 'org-invitation', to: email,
       vars: { email, org_name: org.name, org_slug: org.slug, role, inviter: call.caller.user.name || call.caller.user.email, token, link: link.href, expires_in: '7 days' },
-    });
+    }),
   });
+  call.deps.mail.kick();
   call.audit('member.invited', { org: org.id, target: null, data: { role } });
   return { status: 202, body: { status: 'invited', email, role, expires_at: expiresAt.toISOString(), token } };
 }

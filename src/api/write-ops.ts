@@ -5,7 +5,7 @@
  * the repositories; the endpoints (orgs.ts, members.ts, webhooks.ts, login-webhooks.ts) validate, authorize, call
  * these and answer. The SQLite writer imports this module by URL, so it must stay free of side effects at import.
  */
-import type { MemberRole, Membership, Organization, OrgStatus, Webhook } from '../store/store.js';
+import type { MemberRole, Membership, NewAccountToken, NewOutboxMail, Organization, OrgStatus, Webhook } from '../store/store.js';
 import { transactionOp } from '../store/transaction-op.js';
 import { changeOp } from './commit-change.js';
 import { ApiNotFoundError, StateConflictError } from './errors.js';
@@ -64,6 +64,14 @@ export const addMemberTx = changeOp(HERE, 'addMemberTx',
     await effects.webhook(a.org, 'member.added', { user: a.user, role: a.role });
     effects.membership({ action: 'member.added', orgId: a.org.id, target: a.user.id, userIds: [a.user.id], data: { role: a.role } });
     return m;
+  });
+
+/** POST /orgs/:org/members by email: the invitation's single-use code and its mail (null when mail is off), together. */
+export const inviteTx = transactionOp(HERE, 'inviteTx',
+  async (tx, a: { token: NewAccountToken; mail: NewOutboxMail | null }): Promise<null> => {
+    await tx.accountTokens.create(a.token);
+    if (a.mail !== null) await tx.mailOutbox.enqueue([a.mail]);
+    return null;
   });
 
 /** POST /invitations/accept: the invitation is used up in the membership's own transaction. */

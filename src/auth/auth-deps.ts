@@ -17,7 +17,8 @@ import type { DeferredTasks } from '../actors/deferred-tasks.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { EndpointContext } from '../http/endpoint-router.js';
 import type { ParsedBody } from '../http/request-body.js';
-import type { Store, StoreRepos, User } from '../store/store.js';
+import type { NewOutboxMail, Store, User } from '../store/store.js';
+import type { MailedLink } from './write-ops.js';
 
 /** What the login endpoints need from the password hash pool (auth/passwords). */
 export interface PasswordHasher {
@@ -36,16 +37,19 @@ export interface SelfService {
   readonly mail: MailOutbox;
   readonly box: SecretBox;
   readonly deferred: DeferredTasks;
-  /** In the transaction that created a local account: queue its verification link when verification is on. */
-  onRegistered(tx: StoreRepos, user: User): Promise<void>;
+  /**
+   * The verification link to store with a new local account (write-ops.ts registerTx), minted and its mail sealed
+   * here; null when verification is off or mail is not configured.
+   */
+  registrationLink(user: { email: string; name: string | null }): MailedLink | null;
   /**
    * A session is about to start for `user`: when a second factor must be proven first, this takes over the answer
    * (the second-factor page, or 401 for JSON) and returns true.
    */
   secondFactor(deps: AuthDeps, req: IncomingMessage, res: ServerResponse, ctx: EndpointContext, user: User,
     body: ParsedBody | { kind: 'browser' }, rd: string | null, amr: readonly string[], how: { method: string; provider: string }): Promise<boolean>;
-  /** Someone tried to register an address that has an account: tell its owner (in the caller's transaction). */
-  onRegistrationForExisting(tx: StoreRepos, user: User, clientIp: string): Promise<void>;
+  /** Someone tried to register an address that has an account: the sealed mail telling its owner (null without mail). */
+  registrationNotice(user: User, clientIp: string): NewOutboxMail | null;
   sendMailNow(): Promise<number>;
 }
 

@@ -6,6 +6,9 @@ import { createMetrics } from '../metrics/metrics.js';
 import { parseFlags, UsageError } from './flags.js';
 import { DEFAULT_CONFIG_PATH } from './check-config.js';
 import { openConfigStore, readStdin } from './open-config-store.js';
+import { resetMfaTx, setPasswordTx } from './write-ops.js';
+import type { GatehouseConfig } from '../config/index.js';
+import type { Store } from '../store/store.js';
 
 const SUBCOMMANDS = ['add', 'roles', 'disable', 'set-password', 'verify-email', 'reset-mfa'] as const;
 
@@ -32,74 +35,7 @@ export async function userCommand(args: string[]): Promise<number> {
   if (!opened) return 1;
   const { config, store } = opened;
   try {
-    if (sub === 'add') {
-      const email = checkEmail(values.email);
-      let passwordHash: string | null = null;
-      if (values['password-stdin']) {
-        const password = await readStdin();
-        const refused = checkNewPassword(password, config.auth.local.password_min_length);
-        if (refused !== undefined) {
-          console.error(`gatehouse user add: password refused: ${refused}`);
-          return 1;
-        }
-        passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
-      }
-      const user = await store.users.create({ email, name: values.name ?? null, passwordHash, roles: unique(values.role ?? []) });
-      console.log(JSON.stringify({ id: user.id, email: user.email, roles: user.roles }));
-      return 0;
-    }
-    const user = await store.users.getByEmail(values.email);
-    if (!user) {
-      console.error(`gatehouse user ${sub}: no user with email ${values.email}`);
-      return 1;
-    }
-    if (sub === 'set-password') {
-      if (!values['password-stdin']) throw new UsageError('set-password reads the new password from standard input: pass --password-stdin');
-      const password = await readStdin();
-      const refused = checkNewPassword(password, config.auth.local.password_min_length);
-      if (refused !== undefined) {
-        console.error(`gatehouse user set-password: password refused: ${refused}`);
-        return 1;
-      }
-      const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
-      // Like a reset by link: the new password ends every session, and pending reset links stop working.
-      const ended = await store.transaction(async (tx) => {
-        await tx.users.update(user.id, { passwordHash });
-        await tx.accountTokens.revokeForUser(user.id, 'reset_password');
-        return tx.sessions.revokeForUser(user.id);
-      });
-      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.password_set', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { sessions_ended: ended } }]);
-      console.log(JSON.stringify({ id: user.id, email: user.email, password_set: true, sessions_ended: ended }));
-      return 0;
-    }
-    if (sub === 'reset-mfa') {
-      // For a user who lost their phone and their recovery codes: every second factor goes, sessions stay.
-      const removed = await store.transaction(async (tx) => ({
-        totp: await tx.mfa.deleteTotp(user.id), passkeys: await tx.mfa.deleteCredentials(user.id), recovery_codes: await tx.mfa.deleteRecoveryCodes(user.id),
-      }));
-      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'mfa.reset', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: removed }]);
-      console.log(JSON.stringify({ id: user.id, email: user.email, removed }));
-      return 0;
-    }
-    if (sub === 'verify-email') {
-      const updated = user.emailVerifiedAt === null ? await store.users.update(user.id, { emailVerifiedAt: new Date() }) : user;
-      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.email_verified', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { email: user.email, by: 'operator' } }]);
-      console.log(JSON.stringify({ id: updated.id, email: updated.email, email_verified: true }));
-      return 0;
-    }
-    if (sub === 'roles') {
-      const remove = new Set(values.remove ?? []);
-      const roles = unique([...user.roles, ...(values.add ?? [])]).filter((r) => !remove.has(r));
-      const updated = await store.users.update(user.id, { roles });
-      await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.roles_changed', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { roles } }]);
-      console.log(JSON.stringify({ id: updated.id, email: updated.email, roles: updated.roles }));
-      return 0;
-    }
-    await store.users.update(user.id, { disabled: true });
-    const ended = await store.sessions.revokeForUser(user.id);
-    await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.disabled', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { sessions_ended: ended } }]);
-    console.log(JSON.stringify({ id: user.id, email: user.email, disabled: true, sessions_ended: ended }));
-    return 0;
+    return await runUserCommand(sub as UserSubcommand, { ...values, email: values.email }, { config, store, readPassword: readStdin });
   } catch (err) {
     if (isGatehouseError(err)) {
       console.error(`gatehouse user ${sub}: ${err.message}`);
@@ -109,6 +45,88 @@ export async function userCommand(args: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+export type UserSubcommand = typeof SUBCOMMANDS[number];
+
+/** The flags of `gatehouse user` that the subcommands read. */
+export interface UserFlags {
+  email: string;
+  name?: string | undefined;
+  role?: string[] | undefined;
+  add?: string[] | undefined;
+  remove?: string[] | undefined;
+  'password-stdin'?: boolean | undefined;
+}
+
+/**
+ * Runs one subcommand against an open store (the tests run it in-process, to count the store's writer messages);
+ * 0 on success, 1 on a refusal it reported. Each change is one write, or one named transaction (write-ops.ts).
+ */
+export async function runUserCommand(sub: UserSubcommand, values: UserFlags, env: { config: GatehouseConfig; store: Store; readPassword: () => Promise<string> }): Promise<number> {
+  const { config, store } = env;
+  if (sub === 'add') {
+    const email = checkEmail(values.email);
+    let passwordHash: string | null = null;
+    if (values['password-stdin']) {
+      const password = await env.readPassword();
+      const refused = checkNewPassword(password, config.auth.local.password_min_length);
+      if (refused !== undefined) {
+        console.error(`gatehouse user add: password refused: ${refused}`);
+        return 1;
+      }
+      passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
+    }
+    const user = await store.users.create({ email, name: values.name ?? null, passwordHash, roles: unique(values.role ?? []) });
+    console.log(JSON.stringify({ id: user.id, email: user.email, roles: user.roles }));
+    return 0;
+  }
+  const user = await store.users.getByEmail(values.email);
+  if (!user) {
+    console.error(`gatehouse user ${sub}: no user with email ${values.email}`);
+    return 1;
+  }
+  if (sub === 'set-password') {
+    if (!values['password-stdin']) throw new UsageError('set-password reads the new password from standard input: pass --password-stdin');
+    const password = await env.readPassword();
+    const refused = checkNewPassword(password, config.auth.local.password_min_length);
+    if (refused !== undefined) {
+      console.error(`gatehouse user set-password: password refused: ${refused}`);
+      return 1;
+    }
+    const passwordHash = await createHashPool({ config: config.auth.hash, metrics: createMetrics() }).hash(password);
+    // Like a reset by link: the new password ends every session, and pending reset links stop working.
+    const ended = await store.perform(setPasswordTx, { userId: user.id, passwordHash });
+    await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.password_set', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { sessions_ended: ended } }]);
+    console.log(JSON.stringify({ id: user.id, email: user.email, password_set: true, sessions_ended: ended }));
+    return 0;
+  }
+  if (sub === 'reset-mfa') {
+    // For a user who lost their phone and their recovery codes: every second factor goes, sessions stay.
+    const removed = await store.perform(resetMfaTx, { userId: user.id });
+    await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'mfa.reset', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: removed }]);
+    console.log(JSON.stringify({ id: user.id, email: user.email, removed }));
+    return 0;
+  }
+  if (sub === 'verify-email') {
+    const updated = user.emailVerifiedAt === null ? await store.users.update(user.id, { emailVerifiedAt: new Date() }) : user;
+    await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.email_verified', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { email: user.email, by: 'operator' } }]);
+    console.log(JSON.stringify({ id: updated.id, email: updated.email, email_verified: true }));
+    return 0;
+  }
+  if (sub === 'roles') {
+    const remove = new Set(values.remove ?? []);
+    const roles = unique([...user.roles, ...(values.add ?? [])]).filter((r) => !remove.has(r));
+    const updated = await store.users.update(user.id, { roles });
+    await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.roles_changed', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { roles } }]);
+    console.log(JSON.stringify({ id: updated.id, email: updated.email, roles: updated.roles }));
+    return 0;
+  }
+  await store.users.update(user.id, { disabled: true });
+  const ended = await store.sessions.revokeForUser(user.id);
+  await store.audit.insert([{ id: crypto.randomUUID(), at: new Date(), actor: null, org: null, action: 'user.disabled', target: user.id, clientIp: null, userAgent: 'gatehouse-cli', data: { sessions_ended: ended } }]);
+  console.log(JSON.stringify({ id: user.id, email: user.email, disabled: true, sessions_ended: ended }));
+  return 0;
 }
 
 function unique(values: string[]): string[] {

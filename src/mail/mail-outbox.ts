@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../accounts/secret-box.js';
-import type { StoreRepos } from '../store/store.js';
+import type { NewOutboxMail, StoreRepos } from '../store/store.js';
 import type { MailTemplateName } from './mail-templates.js';
 
 /** A message to queue: which template, to whom, with which variables. */
@@ -19,6 +19,11 @@ export interface MailOutbox {
    * only if the change committed. The variables are sealed (they may hold a single-use link).
    */
   queue(tx: Pick<StoreRepos, 'mailOutbox'>, mail: MailRequest): Promise<void>;
+  /**
+   * The outbox row of a message, sealed here, for a named transaction (store/transaction-op.ts) to enqueue with the
+   * change that causes it: the key stays on this thread and the row is plain data. Null when no transport is configured.
+   */
+  seal(mail: MailRequest): NewOutboxMail | null;
   /** Wakes the sender after a commit (it also polls). */
   kick(): void;
 }
@@ -26,14 +31,18 @@ export interface MailOutbox {
 /** The outbox over a secret box; `kick` is wired to the sender once it exists. */
 export function createMailOutbox(options: { enabled: boolean; box: SecretBox; kick?: () => void }): MailOutbox & { setKick(kick: () => void): void } {
   let kick = options.kick ?? ((): void => undefined);
+  const seal = (mail: MailRequest): NewOutboxMail | null => {
+    if (!options.enabled) return null;
+    const id = randomUUID();
+    return { id, template: mail.template, toAddress: mail.to, payload: options.box.seal(JSON.stringify(mail.vars), mailContext(id)) };
+  };
   return {
     enabled: options.enabled,
     async queue(tx, mail) {
-      if (!options.enabled) return;
-      const id = randomUUID();
-      const payload = options.box.seal(JSON.stringify(mail.vars), mailContext(id));
-      await tx.mailOutbox.enqueue([{ id, template: mail.template, toAddress: mail.to, payload }]);
+      const row = seal(mail);
+      if (row !== null) await tx.mailOutbox.enqueue([row]);
     },
+    seal,
     kick: () => kick(),
     setKick(next) { kick = next; },
   };

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { sqliteDatabase } from '../store/databases.js';
 import type { TestDatabase } from '../helpers/drivers.js';
 import { eventually } from '../helpers/core-net.js';
+import { oneMessagePerTransaction, writerStats } from '../helpers/writer-messages.js';
 import { api, logIn, platformOwner, Receiver, signUp, startApiWorld, type ApiWorld, type TestUser } from './api-helpers.js';
 
 describe('SQLite: one writer message per write transaction', () => {
@@ -30,27 +31,8 @@ describe('SQLite: one writer message per write transaction', () => {
     await db?.drop();
   });
 
-  const stats = (): { transactions: number; messages: number } => {
-    const s = world.gh.store.writerStats?.();
-    assert.ok(s, 'the SQLite store counts its writer messages');
-    return { ...s };
-  };
-
-  /**
-   * Runs `request`, lets the writes it caused in the background land (audit flush, deliveries), and checks that
-   * it wrote at least `atLeast` transactions, each in exactly one message.
-   */
-  async function oneMessageEach<T>(what: string, request: () => Promise<T>, atLeast = 1): Promise<T> {
-    const before = stats();
-    const value = await request();
-    await new Promise((r) => setTimeout(r, 150));
-    const after = stats();
-    const transactions = after.transactions - before.transactions;
-    const messages = after.messages - before.messages;
-    assert.ok(transactions >= atLeast, `${what}: ${transactions} write transactions, expected at least ${atLeast}`);
-    assert.equal(messages, transactions, `${what}: ${messages} writer messages for ${transactions} write transactions`);
-    return value;
-  }
+  const stats = (): { transactions: number; messages: number } => writerStats(world.gh.store);
+  const oneMessageEach = <T>(what: string, request: () => Promise<T>, atLeast = 1): Promise<T> => oneMessagePerTransaction(world.gh.store)(what, request, atLeast);
 
   test('control: an interactive store.transaction is a conversation of several messages (what the counter catches)', async () => {
     const before = stats();
@@ -132,6 +114,17 @@ describe('SQLite: one writer message per write transaction', () => {
     });
     await oneMessageEach('DELETE /orgs/:org/webhooks/:id', async () => {
       assert.equal((await api(world.gh.port, owner.token, 'DELETE', `/orgs/${org}/webhooks/${hook}`)).status, 204);
+    });
+    const invitee = await signUp(world.gh, 'invitee');
+    const invitation = await oneMessageEach('POST /orgs/:org/members by email (the invitation and its mail)', async () => {
+      const res = await api(world.gh.port, owner.token, 'POST', `/orgs/${org}/members`, { json: { email: invitee.email, role: 'member' } });
+      assert.equal(res.status, 202, res.text);
+      return res.json.token as string;
+    });
+    await world.gh.store.users.update(invitee.id, { emailVerifiedAt: new Date() });
+    await oneMessageEach('POST /invitations/accept', async () => {
+      const res = await api(world.gh.port, invitee.token, 'POST', '/invitations/accept', { json: { token: invitation } });
+      assert.equal(res.status, 201, res.text);
     });
     const taken = await api(world.gh.port, owner.token, 'POST', '/orgs', { json: { slug, name: 'again' } });
     assert.equal(taken.status, 409, 'a ConflictError from the writer thread is still a ConflictError');

@@ -5,6 +5,7 @@ import { sendJson } from '../../http/respond.js';
 import type { User } from '../../store/store.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { LoginThrottle } from '../login-throttle.js';
+import { registerTx } from '../write-ops.js';
 import { readParsedBody, stringField } from '../../http/request-body.js';
 import { checkNewPassword } from '../passwords/password-policy.js';
 import { checkEmail, checkDisplayName } from './account-fields.js';
@@ -19,7 +20,7 @@ export const REGISTRATION_ACCEPTED = {
  * POST /.gatehouse/register (only when auth.local.registration is open): JSON {email, password, name} -> 202.
  *
  * It answers the same for a new address and a taken one (OWASP Authentication cheat sheet, "account enumeration"):
- * the same 202 body, and the same work before it (one Argon2 hash, one lookup, one counter, one transaction that
+ * the same 202 body, and the same work before it (one Argon2 hash, one lookup, one counter, one write that
  * queues one mail), so neither the answer nor its timing tells whether the address has an account. A new address
  * gets its account (and the verification link, when verification is on); the owner of a taken one gets a "someone
  * tried to sign up with your address" mail instead (at most `accounts.password_reset.max_per_account` per `window`,
@@ -46,11 +47,7 @@ export function registerEndpoint(deps: AuthDeps) {
     if (existing === null) {
       try {
         // The verification link (when verification is on) is queued in the account's own transaction.
-        created = await deps.store.transaction(async (tx) => {
-          const user = await tx.users.create({ email, name, passwordHash, roles: [] });
-          await deps.selfService.onRegistered(tx, user);
-          return user;
-        });
+        created = await deps.store.perform(registerTx, { user: { email, name, passwordHash, roles: [] }, link: deps.selfService.registrationLink({ email, name }) });
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
         existing = await deps.store.users.getByEmail(email); // a concurrent registration won the address
@@ -60,11 +57,10 @@ export function registerEndpoint(deps: AuthDeps) {
     if (created !== undefined) {
       deps.audit.record({ actor: created.id, org: null, action: 'user.registered', target: created.id, clientIp: ctx.clientIp, userAgent, data: { method: 'password' } });
     } else if (existing !== null) {
-      const owner = existing;
-      if ((notices.get(registrationNoticeKey(email)) ?? 0) <= limits.max_per_account) {
-        await deps.store.transaction((tx) => deps.selfService.onRegistrationForExisting(tx, owner, ctx.clientIp));
-      }
-      deps.audit.record({ actor: null, org: null, action: 'user.registration_for_existing', target: owner.id, clientIp: ctx.clientIp, userAgent, data: null });
+      const notice = (notices.get(registrationNoticeKey(email)) ?? 0) <= limits.max_per_account ? deps.selfService.registrationNotice(existing, ctx.clientIp) : null;
+      // One write, as for a new address (the account with its link): the mail sealed before it, as the link's is.
+      if (notice !== null) await deps.store.mailOutbox.enqueue([notice]);
+      deps.audit.record({ actor: null, org: null, action: 'user.registration_for_existing', target: existing.id, clientIp: ctx.clientIp, userAgent, data: null });
     }
     deps.selfService.mail.kick();
     sendJson(res, 202, REGISTRATION_ACCEPTED);

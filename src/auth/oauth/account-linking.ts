@@ -2,6 +2,7 @@ import { ConflictError } from '../../errors/index.js';
 import type { Store, User } from '../../store/store.js';
 import type { AuditRecorder } from '../../actors/audit-writer.js';
 import type { OAuthProviderConfig } from './config-schema.js';
+import { createLinkedUserTx, linkByEmailTx } from '../write-ops.js';
 import { mapRoles } from './claims.js';
 import { OAuthFailure, type ExternalProfile } from './provider.js';
 
@@ -53,26 +54,17 @@ async function resolve(store: Store, config: OAuthProviderConfig, profile: Exter
     if (!config.link_by_verified_email || !profile.emailVerified) {
       throw new OAuthFailure('account_conflict', `email ${email} belongs to user ${byEmail.id}; link_by_verified_email is off`);
     }
-    // Pre-account takeover: anyone could have registered this email with a password of their choosing before
-    // its owner first signed in through the provider. The provider has just proved the email is this person's, so
-    // the link ends every session of the account and drops its password: only the verified owner keeps access.
-    const linked = await store.transaction(async (tx) => {
-      await tx.identities.link({ provider: config.id, subject: profile.subject, userId: byEmail.id, email });
-      if (byEmail.passwordHash !== null) await tx.sessions.revokeForUser(byEmail.id);
-      // The provider vouched for the address (link_by_verified_email requires it): it counts as verified here too.
-      const proven = byEmail.emailVerifiedAt === null ? { emailVerifiedAt: new Date() } : {};
-      return byEmail.passwordHash !== null || byEmail.emailVerifiedAt === null ? tx.users.update(byEmail.id, { ...(byEmail.passwordHash !== null ? { passwordHash: null } : {}), ...proven }) : byEmail;
-    });
+    // Pre-account takeover: the link ends the account's sessions and drops its password (write-ops.ts says why).
+    const linked = await store.perform(linkByEmailTx, { provider: config.id, subject: profile.subject, email, user: byEmail });
     return { user: linked, outcome: 'linked_by_email' };
   }
   try {
-    const user = await store.transaction(async (tx) => {
-      const created = await tx.users.create({
+    const user = await store.perform(createLinkedUserTx, {
+      user: {
         email, name: profile.name, passwordHash: null, roles: mapRoles([], profile.claims, config.role_mapping),
         emailVerifiedAt: profile.emailVerified ? new Date() : null,
-      });
-      await tx.identities.link({ provider: config.id, subject: profile.subject, userId: created.id, email });
-      return created;
+      },
+      provider: config.id, subject: profile.subject,
     });
     return { user, outcome: 'created' };
   } catch (err) {
