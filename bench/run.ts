@@ -29,6 +29,7 @@ import { garbageTokensScenario } from './scenarios/garbage-tokens.js';
 import { auditScenario } from './scenarios/audit.js';
 import { signedIdentityScenario } from './scenarios/signed-identity.js';
 import { forwardAuthScenario } from './scenarios/forward-auth.js';
+import { connectionsScenario } from './scenarios/connections.js';
 import { startUpstream, upstreamAlone } from './systems/upstream.js';
 import { nginx, nginxVersion } from './systems/nginx.js';
 import { undiciForwarder } from './systems/undici-forwarder.js';
@@ -37,7 +38,7 @@ import { expressStack } from './systems/express-stack.js';
 import { gatehouse } from './systems/gatehouse.js';
 import { BENCH_PASSWORD, type BenchUser, type StoreChoice } from './systems/system.js';
 
-export const SCENARIOS: Scenario[] = [proxyScenario, loginStormScenario, storyMixScenario, garbageTokensScenario, auditScenario, signedIdentityScenario, forwardAuthScenario];
+export const SCENARIOS: Scenario[] = [proxyScenario, connectionsScenario, loginStormScenario, storyMixScenario, garbageTokensScenario, auditScenario, signedIdentityScenario, forwardAuthScenario];
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** OWASP's Argon2id parameters, the same Gatehouse uses by default (auth.hash). */
 export const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;

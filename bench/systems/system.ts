@@ -90,7 +90,9 @@ export async function cookieLogin(origin: string, path: string, body: string): P
 /** Serves the server half of a system file: prints the listening line once `server` listens on 127.0.0.1:0. */
 export function announce(server: import('node:http').Server): void {
   server.keepAliveTimeout = 65_000;
-  server.listen(0, '127.0.0.1', () => {
+  // Gatehouse's own accept queue (server.listen_backlog, 4096), so 2,000 clients connecting at once are not dropped
+  // at the baselines' door (Node's default, 511) and retried after a second.
+  server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
     const address = server.address();
     if (typeof address === 'object' && address !== null) console.log(JSON.stringify({ listening: address.port }));
   });

@@ -17,7 +17,7 @@ export const LIVE_SETTINGS: readonly string[] = [
 
 /** The top-level sections (and `server.*` keys) that take effect only on restart, for documentation and messages. */
 export const RESTART_SETTINGS: readonly string[] = [
-  'server.listen', 'server.public_url', 'server.max_body_bytes', 'admin', 'reload', 'tracing', 'storage', 'auth', 'sessions', 'audit', 'webhooks',
+  'server.listen', 'server.listen_backlog', 'server.public_url', 'server.max_body_bytes', 'admin', 'reload', 'tracing', 'storage', 'auth', 'sessions', 'audit', 'webhooks',
   'mail', 'accounts', 'pages', 'signed_identity.algorithm', 'signed_identity.keys',
 ];
 

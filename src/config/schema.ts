@@ -113,6 +113,12 @@ export const configSchema = z.strictObject({
     tunnel_half_close_timeout: durationMs.default(10_000),
     /** Largest request body Gatehouse reads itself (login forms, API). Proxied bodies stream and are not limited. */
     max_body_bytes: z.number().int().positive().default(1_048_576),
+    /**
+     * The ingress listener's accept queue (listen(2) backlog; the kernel caps it at net.core.somaxconn). Node's 511
+     * overflowed here when a shed answer closed hundreds of connections at once: the kernel then drops the clients'
+     * reconnecting SYNs, and each waits a 1 s (then 3 s) retransmission before it is even seen.
+     */
+    listen_backlog: z.number().int().min(1).max(65_535).default(4096),
     /** Open client connections past which a new one is closed at once, before any byte is read. */
     max_connections: z.number().int().positive().default(10_000),
     /** A client must send its whole request head within this time after connecting (or after its previous request), else 408 and close. */
@@ -129,6 +135,11 @@ export const configSchema = z.strictObject({
       shed_delay_low_priority: durationMs.refine((ms) => ms >= 1, 'expected more than 0').default(20),
       /** How long the loop must stay late (the least delay over this window counts) before anything is shed; at most 300ms. */
       window: durationMs.refine((ms) => ms >= 10 && ms <= 300, 'expected 10ms to 300ms').default(100),
+      /**
+       * Wait for an upstream connection past which forwards to that upstream are refused with 503: the least wait over
+       * the last window (a standing queue of requests Gatehouse holds but cannot pass on; admission/upstream-queue.ts).
+       */
+      upstream_queue_delay: durationMs.refine((ms) => ms >= 1, 'expected more than 0').default(20),
       /** For this long after start nothing is shed for lateness: a fresh process compiles its code on its first requests. */
       warm_up: durationMs.refine((ms) => ms <= 60_000, 'expected at most 60s').default(5_000),
       /** The share of the window the loop must have been busy for its delay to count (a loop late for want of a CPU others hold is not helped by refusing). */

@@ -12,7 +12,7 @@ export const KNOWN_LABELS = {
   /** gatehouse_upstream_errors_total{reason}, per configured upstream (proxy/upstream-error.ts UpstreamFailure). */
   upstreamErrorReasons: ['refused', 'timeout', 'connect_timeout', 'reset', 'error'],
   /** gatehouse_load_shed_total{reason,class} (pipeline/1-admit ShedReason). */
-  loadShedReasons: ['in_flight', 'event_loop_delay'],
+  loadShedReasons: ['in_flight', 'event_loop_delay', 'upstream_queue'],
   /** gatehouse_load_shed_total{reason,class} (pipeline/1-admit RequestClass). */
   loadShedClasses: ['public', 'session', 'anonymous', 'gatehouse'],
   /** gatehouse_connections_closed_total{reason} (server/instance.ts ConnectionCloseReason). */

@@ -97,7 +97,7 @@ export function createMetrics() {
       },
     }),
     loadShed: new Counter({
-      name: 'gatehouse_load_shed_total', help: 'Requests refused with 503 to protect the process, by reason (in_flight, event_loop_delay) and class (public, session, anonymous, gatehouse).',
+      name: 'gatehouse_load_shed_total', help: 'Requests refused with 503 to protect the process, by reason (in_flight, event_loop_delay, upstream_queue) and class (public, session, anonymous, gatehouse).',
       labelNames: ['reason', 'class'] as const, registers,
     }),
     eventLoopDelay: new Histogram({

@@ -34,7 +34,16 @@ export function forwardHttp(
     let controller: Dispatcher.DispatchController | undefined;
     let clientGone = false;
     let settled = false;
+    // The wait for a pool connection, for admission (admission/upstream-queue.ts): until the request is written.
+    const queuedAt = upstream.queue.dispatched();
+    let written = false;
+    const writing = (): void => {
+      if (written) return;
+      written = true;
+      upstream.queue.started(queuedAt);
+    };
     const settle = (outcome: ForwardOutcome): void => {
+      writing();
       if (settled) return;
       settled = true;
       res.off('close', onClose);
@@ -48,6 +57,7 @@ export function forwardHttp(
     res.once('close', onClose);
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
+        writing();
         controller = c;
         if (clientGone) c.abort(new ClientGone());
       },

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { UpstreamConfig } from '../config/index.js';
+import { UpstreamQueue } from '../admission/upstream-queue.js';
 
 /** One upstream as the proxy uses it: its keep-alive connection pool and the settings that shape each forward. */
 export interface Upstream {
@@ -9,6 +10,8 @@ export interface Upstream {
   /** Path prefix of the upstream URL ("" or "/base"), prepended to every forwarded path. */
   readonly basePath: string;
   readonly pool: Pool;
+  /** How long forwards wait for one of the pool's connections (admission refuses past a standing wait). */
+  readonly queue: UpstreamQueue;
 }
 
 /** Opens a keep-alive pool to one upstream. Connections are made lazily, so an upstream that is down costs nothing. */
@@ -22,7 +25,7 @@ export function openUpstream(name: string, config: UpstreamConfig): Upstream {
     keepAliveTimeout: 4_000,
     connect: { timeout: config.connect_timeout },
   });
-  return { name, config, origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), pool };
+  return { name, config, origin: url.origin, basePath: url.pathname.replace(/\/+$/, ''), pool, queue: new UpstreamQueue() };
 }
 
 /** Whether two upstream configs would open the same pool (so a reload can keep the old one). */

@@ -73,6 +73,12 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
     sendError(req, res, refusalError(decision));
   }
 
+  /** The pre-built 503 of a shed request (closing the connection when server.admission.close_connection says so). */
+  function shedAnswer(req: IncomingMessage, res: ServerResponse, table: RuntimeTable, ctx: RequestContext): void {
+    const { retry_after: retryAfter, close_connection: close } = table.config.server.admission;
+    if (answerShed(req, res, retryAfter / 1000, close, ctx.id)) deps.onShedClose?.();
+  }
+
   const { tracing } = deps;
   return function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const table = deps.table();
@@ -104,8 +110,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
       if (shed !== undefined) {
         ctx.outcome = 'shed';
         ctx.reason = shed.reason;
-        const { retry_after: retryAfter, close_connection: close } = table.config.server.admission;
-        if (answerShed(req, res, retryAfter / 1000, close, ctx.id)) deps.onShedClose?.();
+        shedAnswer(req, res, table, ctx);
         return;
       }
       // Forward-auth (an ingress asking about another request) is recognised on the raw target, before the judge:
@@ -142,7 +147,8 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
           const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, false, ctx.id);
           if (ctx.span !== undefined) propagateTrace(headers, ctx.span, ctx.peerTrusted);
           const failure = await forward.http(req, res, evaluation, headers, table, ctx);
-          if (failure !== undefined) {
+          if (failure?.code === 'GATE_ERR_OVERLOADED') shedAnswer(req, res, table, ctx);
+          else if (failure !== undefined) {
             res.setHeader('X-Request-Id', ctx.id);
             sendError(req, res, failure);
           }

@@ -151,11 +151,11 @@ export function createInstance(options: InstanceOptions): Instance {
     return reloader !== undefined && await reloader.reload() === 'success';
   }
 
-  async function listen(server: Server, where: { host: string; port: number }, setting: string): Promise<AddressInfo> {
+  async function listen(server: Server, where: { host: string; port: number }, setting: string, backlog?: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       const refused = (err: Error): void => reject(new ListenError(setting, where, err));
       server.once('error', refused);
-      server.listen(where.port, where.host, () => {
+      server.listen({ port: where.port, host: where.host, ...(backlog !== undefined ? { backlog } : {}) }, () => {
         server.off('error', refused);
         resolve();
       });
@@ -193,7 +193,7 @@ export function createInstance(options: InstanceOptions): Instance {
     async start() {
       const cfg = table.config;
       const admin = await listen(adminServer, options.listen?.admin ?? cfg.admin.listen, 'admin.listen');
-      const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen, 'server.listen');
+      const ingressAddress = await listen(ingressServer, options.listen?.ingress ?? cfg.server.listen, 'server.listen', cfg.server.listen_backlog);
       for (const actor of actors) await actor.start();
       // The lateness probe starts last: what start-up itself blocked is not a delay any request waited through.
       ingress.loopDelay.start();

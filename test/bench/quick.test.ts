@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const SCENARIOS = ['proxy', 'login-storm', 'story-mix', 'garbage-tokens', 'audit', 'signed-identity', 'forward-auth'];
+const SCENARIOS = ['proxy', 'connections', 'login-storm', 'story-mix', 'garbage-tokens', 'audit', 'signed-identity', 'forward-auth'];
 
 test('npm run bench -- --quick runs every scenario and writes figures', { timeout: 240_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'gh-bench-quick-'));

@@ -30,3 +30,15 @@ test('errors carry the catalogue status; non-exposable messages never reach the 
   assert.equal(shown.publicMessage(), 'email: required');
   assert.equal(new GatehouseError('GATE_ERR_HASH_POOL_FULL').retryAfterSeconds, 1);
 });
+
+test('refusals and overload answers carry no stack (a shed must stay cheap); faults keep theirs', () => {
+  const frames = (err: Error): number => (err.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).length;
+  for (const code of ['GATE_ERR_UNAUTHENTICATED', 'GATE_ERR_FORBIDDEN', 'GATE_ERR_NOT_FOUND', 'GATE_ERR_OVERLOADED'] as const) {
+    const err = new GatehouseError(code);
+    assert.equal(frames(err), 0, `${code}: no stack frames`);
+    assert.equal(err.code, code);
+    assert.match(err.stack ?? '', new RegExp(`^GatehouseError: `), 'still names itself');
+  }
+  assert.ok(frames(new GatehouseError('GATE_ERR_INTERNAL')) > 0, 'a 500 keeps the stack of where it was raised');
+  assert.ok(frames(new Error('after')) > 0, 'the global stack trace limit is restored');
+});

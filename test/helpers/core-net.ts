@@ -104,7 +104,7 @@ export async function closedPort(): Promise<number> {
  * shared machine, so its loop runs late for reasons no request caused. test/server/overload.test.ts (and any test
  * about admission) sets its own targets.
  */
-export const RELAXED_ADMISSION = { shed_delay: '30s', shed_delay_low_priority: '30s' } as const;
+export const RELAXED_ADMISSION = { shed_delay: '30s', shed_delay_low_priority: '30s', upstream_queue_delay: '30s' } as const;
 
 /** A config object as a YAML file would give it, with reloads off unless the test turns them on. */
 export function configObject(upstreams: Record<string, string | Record<string, unknown>>, routes: unknown[],

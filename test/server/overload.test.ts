@@ -258,3 +258,53 @@ describe('slow and idle clients', () => {
     assert.ok(at - answered >= 800 && at - answered < 4000, `closed ${Math.round(at - answered)} ms after its answer`);
   });
 });
+
+describe('a standing queue for an upstream\'s connections', () => {
+  let slow: TestUpstream;
+  let fast: TestUpstream;
+  let gh: RunningGatehouse;
+  const held: { end(): void }[] = [];
+  before(async () => {
+    // Holds every request until released: with two connections, the third request on waits in Gatehouse's pool queue.
+    slow = await startUpstream('slow', (req, res) => {
+      req.resume();
+      held.push({ end: () => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 }).end('ok') });
+    });
+    fast = await startUpstream('fast');
+    gh = await startGatehouse(validConfig(configObject({ slow: { url: slow.url, max_connections: 2 }, fast: fast.url }, [
+      { name: 'slow', match: { path: '/slow/' }, policy: 'public', upstream: 'slow' },
+      { name: 'fast', match: { path: '/' }, policy: 'public', upstream: 'fast' },
+    ], { server: { admission: { shed_delay: '30s', shed_delay_low_priority: '30s', upstream_queue_delay: '20ms', window: '100ms' } } })));
+  });
+  after(async () => {
+    for (const h of held.splice(0)) h.end();
+    await gh.close();
+    await slow.close();
+    await fast.close();
+  });
+
+  test('new forwards to that upstream get a quick 503 (upstream_queue); other upstreams are served; it ends with the queue', { timeout: 20_000 }, async () => {
+    const waiting = Array.from({ length: 5 }, (_, i) => send(gh.port, { path: `/slow/${i}`, timeoutMs: 15_000 }));
+    await eventually(3000, 'two requests at the slow upstream', async () => held.length === 2);
+    await sleep(250); // more than two windows: three requests have waited the whole time
+    const started = performance.now();
+    const refused = await send(gh.port, { path: '/slow/late' });
+    assert.equal(refused.status, 503, refused.body);
+    assert.equal(JSON.parse(refused.body).code, 'GATE_ERR_OVERLOADED');
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.ok(performance.now() - started < 1000, 'refused at once, not held');
+    assert.equal(slow.requests.filter((r) => r.url === '/slow/late').length, 0, 'the refused request never reached the upstream');
+    assert.equal((await send(gh.port, { path: '/fine' })).status, 200, 'another upstream is served meanwhile');
+    const text = await scrape(gh.adminPort);
+    assert.ok((sample(text, 'gatehouse_load_shed_total', { reason: 'upstream_queue', class: 'public' }) ?? 0) >= 1, 'counted by reason');
+
+    // The upstream answers: everything held is served, and once the queue is gone so is the refusal.
+    const release = setInterval(() => { for (const h of held.splice(0)) h.end(); }, 10);
+    try {
+      for (const answer of await Promise.all(waiting)) assert.equal(answer.status, 200, answer.body);
+      await eventually(3000, 'the slow upstream served again', async () => (await send(gh.port, { path: '/slow/again' })).status === 200);
+    } finally {
+      clearInterval(release);
+    }
+  });
+});

@@ -17,7 +17,7 @@ export type RequestClass = 'public' | 'session' | 'anonymous' | 'gatehouse';
 export const LOW_PRIORITY: ReadonlySet<RequestClass> = new Set<RequestClass>(['anonymous', 'gatehouse']);
 
 /** Why a request was shed: `gatehouse_load_shed_total{reason}`. */
-export type ShedReason = 'in_flight' | 'event_loop_delay';
+export type ShedReason = 'in_flight' | 'event_loop_delay' | 'upstream_queue';
 
 /** How hard a check presses right now: admit everything, shed the low-priority classes, or shed everything. */
 export const Pressure = { None: 0, Low: 1, All: 2 } as const;
@@ -85,7 +85,13 @@ export function createAdmission(deps: { metrics: Metrics; checks?: readonly Admi
   const shed = (table: RuntimeTable, reason: ShedReason, requestClass: RequestClass): Shed => {
     metrics.loadShed.inc({ reason, class: requestClass });
     const retryAfterSeconds = table.config.server.admission.retry_after / 1000;
-    return { reason, requestClass, error: new GatehouseError('GATE_ERR_OVERLOADED', undefined, { detail: `shed: ${reason} (${requestClass})`, retryAfterSeconds }) };
+    // The transports answer with pre-built bytes; the error is built only for whoever asks (a shed must stay cheap).
+    return {
+      reason, requestClass,
+      get error() {
+        return new GatehouseError('GATE_ERR_OVERLOADED', undefined, { detail: `shed: ${reason} (${requestClass})`, retryAfterSeconds });
+      },
+    };
   };
   return {
     enter(table, classify) {

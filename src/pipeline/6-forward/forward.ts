@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { GatehouseError } from '../../errors/index.js';
+import { GatehouseError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { CompiledRoute } from '../../routing/index.js';
@@ -51,6 +51,14 @@ export function createForward(deps: { metrics: Metrics; logger: Logger }): Forwa
   return {
     async http(req, res, target, headers, table, ctx) {
       const upstream = upstreamOf(target, table);
+      const admission = table.config.server.admission;
+      if (upstream.queue.standing(admission.window, admission.upstream_queue_delay) >= admission.upstream_queue_delay) {
+        // A standing queue for this upstream's connections: refused now rather than held (admission/upstream-queue.ts).
+        metrics.loadShed.inc({ reason: 'upstream_queue', class: ctx.userId === undefined ? 'public' : 'session' });
+        ctx.outcome = 'shed';
+        ctx.reason = 'upstream_queue';
+        return new GatehouseError('GATE_ERR_OVERLOADED', undefined, { detail: `shed: upstream_queue (${upstream.name})`, retryAfterSeconds: admission.retry_after / 1000 });
+      }
       const startedAt = performance.now();
       const outcome = await forwardHttp(req, res, upstream, target.pathAndQuery, headers, ctx.id);
       ctx.upstreamMs = performance.now() - startedAt;
