@@ -193,6 +193,15 @@ export const storyMixScenario: Scenario = {
       notes: [
         'Bottleneck is read from CPU time per process in the measured window (/proc): a process near 100% of one core is the limit; Gatehouse is one event-loop thread (Argon2 and SQLite run on other threads).',
         `Each write spends a fresh ${writeKind === 'api' ? 'org slug' : 'pre-minted session'} (${estimatedWrites} prepared); one that had to reuse a spent one is counted in results.json (reused).`,
+        `At half of saturation: Gatehouse's own read p95 was ${fmt(m('half', (p) => p.serverP95))} ms against ${fmt(m('half', (p) => p.reads.acceptedLatency.p95))} ms ` +
+          `measured by the generator from the intended send times; the generator's own scheduler ran up to ${fmt(m('half', (p) => p.maxSchedulerLagMs ?? NaN))} ms ` +
+          `behind them (it shares the two cores with Gatehouse and the upstream: machine ${fmt(m('half', (p) => p.cpu.machine), 0)}% busy).`,
+        ...(['at', 'double', 'quadruple'] as const).map((name) => `${name === 'at' ? 'At the saturation rate' : name === 'double' ? 'At twice it' : 'At four times it'}: ` +
+          `Gatehouse's own read p95 was ${fmt(m(name, (p) => p.serverP95))} ms (its request-duration histogram: from reading the request to the end of ` +
+          `its answer) while the generator measured ${fmt(m(name, (p) => p.reads.acceptedLatency.p95))} ms from each request's intended send time; the ` +
+          `difference is time spent in the generator waiting for one of its ${OPEN_CONNECTIONS} connections, and ` +
+          `${fmt(m(name, (p) => p.total.dropped))} arrivals were never sent (its 4,096 outstanding bound), counted as failures. The generator used ` +
+          `${fmt(m(name, (p) => p.cpu.processes['load generator'] ?? NaN), 0)}% of a core.`),
       ],
       raw: { loginSeconds, rounds },
     };
