@@ -58,14 +58,16 @@ export interface PhaseResult {
 }
 
 /** Runs one load job while measuring CPU per process group over the job's measured window. */
-export async function phase(job: LoadJob, groups: Record<string, () => number[]>): Promise<PhaseResult> {
+export async function phase(job: LoadJob, groups: Record<string, () => number[]>,
+  window: { start?(): void; end?(): void } = {}): Promise<PhaseResult> {
   let cpu: CpuUse | undefined;
   let generatorPid = 0;
   const all = { ...groups, 'load generator': () => [generatorPid] };
   let stopCpu: (() => CpuUse) | undefined;
+  // `window` hears when the measured window starts and ends (after the warm-up), for readings that must cover it alone.
   const timers = [
-    setTimeout(() => { stopCpu = measureCpu(all); }, job.warmupMs + 80),
-    setTimeout(() => { cpu = stopCpu?.(); }, job.warmupMs + job.durationMs + 40),
+    setTimeout(() => { stopCpu = measureCpu(all); window.start?.(); }, job.warmupMs + 80),
+    setTimeout(() => { cpu = stopCpu?.(); window.end?.(); }, job.warmupMs + job.durationMs + 40),
   ];
   const load = await runLoad(job, (pid) => { generatorPid = pid; });
   for (const t of timers) clearTimeout(t);
