@@ -452,16 +452,19 @@ export function storeContract(name: string, makeDatabase: () => Promise<TestData
       await store.users.update(user.id, { roles: ['admin'] });
       await store.users.update(user.id, { passwordHash: 'x' });
       const org = await store.orgs.create({ slug: `o-${randomUUID().slice(0, 8)}`, name: 'O' });
+      // A membership of an organization not yet approved is not in any session (X-Auth-Orgs lists approved ones).
       await store.memberships.add({ orgId: org.id, userId: user.id, role: 'member' });
       await store.orgs.setStatus(org.id, 'approved', null);
+      const other = await newUser();
+      await store.memberships.add({ orgId: org.id, userId: other.id, role: 'member' });
       await assert.rejects(store.transaction(async (tx) => {
         await tx.users.update(user.id, { disabled: true });
         throw new Error('roll back');
       }));
       const entries = await store.changes.since(start);
       assert.deepEqual(entries.map((e) => [e.kind, e.subject]), [
-        ['session', session.id], ['user', user.id], ['user', user.id], ['org', org.id],
-      ], 'a password change is not announced (sessions do not carry it); the rolled-back disable is not either');
+        ['session', session.id], ['user', user.id], ['org', org.id], ['user', other.id],
+      ], 'a password change is not announced (sessions do not carry it), nor a membership of a pending organization; the rolled-back disable is not either');
       assert.ok(entries.every((e, i) => i === 0 || e.seq > entries[i - 1]!.seq));
       assert.equal(await store.changes.latest(), entries.at(-1)!.seq);
       assert.ok(await store.changes.oldest() <= entries[0]!.seq);
