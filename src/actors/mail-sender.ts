@@ -12,14 +12,12 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Actor } from './actor.js';
 import { backoffDelay } from './backoff.js';
-import { drainOutbox } from './outbox-drain.js';
-import { pollingLoop } from './polling-loop.js';
+import { drainOutbox, outboxLoop } from './outbox-drain.js';
 import type { MailConfig } from '../mail/config-schema.js';
 import type { MailTransport } from '../mail/mail-transport.js';
 import type { MailRenderer } from '../mail/render-mail.js';
 import { mailContext } from '../mail/mail-outbox.js';
 import type { SecretBox } from '../accounts/secret-box.js';
-import { isGatehouseError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { OutboxMail, Store } from '../store/store.js';
@@ -50,22 +48,7 @@ export function createMailSender(options: MailSenderOptions): MailSender {
   const random = options.random ?? Math.random;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let stopping = false;
-  let sent = 0;
-  // One round sends what is due until nothing is; a kick during a round runs one more after it (actors/polling-loop.ts).
-  const loop = pollingLoop(config.poll_interval, async () => {
-    if (stopping) return;
-    try {
-      sent += await drain();
-    } catch (err) {
-      logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'mail sender poll failed; retrying at the next poll');
-    }
-  });
-
-  async function runOnce(): Promise<number> {
-    const before = sent;
-    await loop.wake();
-    return sent - before;
-  }
+  const { loop, runOnce, kick } = outboxLoop({ intervalMs: config.poll_interval, what: 'mail sender', logger, ready: () => !stopping, drain });
 
   function drain(): Promise<number> {
     return drainOutbox({
@@ -116,7 +99,7 @@ export function createMailSender(options: MailSenderOptions): MailSender {
 
   return {
     name: 'mail-sender',
-    kick: () => { if (loop.armed) setImmediate(() => void loop.wake()); },
+    kick,
     runOnce,
     start() {
       if (!config.deliver || loop.armed) return;

@@ -1,3 +1,7 @@
+import { isGatehouseError } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import { pollingLoop, type PollingLoop } from './polling-loop.js';
+
 /**
  * One round of an outbox actor (webhook deliverer, mail sender): claims what is due in batches under a lease and
  * hands each item to `handle` until nothing is due or a batch comes back short. A failure of an item's bookkeeping
@@ -37,4 +41,40 @@ export async function drainOutbox<T>(d: OutboxDrain<T>): Promise<number> {
     if (claimed.length < d.batchSize) break;
   }
   return handled;
+}
+
+/** The polling loop an outbox actor runs around `drainOutbox`, and the two ways to wake it. */
+export interface OutboxLoop {
+  readonly loop: PollingLoop;
+  /** Runs a round now (or waits for the running one, then one more); resolves with the items handed over by it. */
+  runOnce(): Promise<number>;
+  /** Wakes a started loop without waiting (something was just queued). */
+  kick(): void;
+}
+
+/**
+ * One round drains the outbox until nothing is due, when `ready()`; a failed round (the store unreachable) is logged
+ * as `<what> poll failed` and retried at the next poll. A kick during a round runs one more after it (polling-loop.ts).
+ */
+export function outboxLoop(o: { intervalMs: number; what: string; logger: Logger; ready: () => boolean; drain: () => Promise<number> }): OutboxLoop {
+  let handled = 0;
+  const loop = pollingLoop(o.intervalMs, async () => {
+    if (!o.ready()) return;
+    try {
+      handled += await o.drain();
+    } catch (err) {
+      o.logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, `${o.what} poll failed; retrying at the next poll`);
+    }
+  });
+  return {
+    loop,
+    async runOnce() {
+      const before = handled;
+      await loop.wake();
+      return handled - before;
+    },
+    kick() {
+      if (loop.armed) setImmediate(() => void loop.wake());
+    },
+  };
 }

@@ -26,8 +26,7 @@ import { hostname } from 'node:os';
 import { Agent, request } from 'undici';
 import type { Actor } from './actor.js';
 import { backoffDelay } from './backoff.js';
-import { drainOutbox } from './outbox-drain.js';
-import { pollingLoop } from './polling-loop.js';
+import { drainOutbox, outboxLoop } from './outbox-drain.js';
 import type { WebhooksConfig } from './config-schema.js';
 import { guardedConnector, refusalIn } from '../http/ssrf-guard.js';
 import type { AuditRecorder } from './audit-writer.js';
@@ -81,23 +80,10 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let agent: Agent | undefined;
   let stopping = false;
-  let sent = 0;
   const inFlight = new Set<AbortController>();
-  // One round sends what is due until nothing is; a kick during a round runs one more after it.
-  const loop = pollingLoop(config.poll_interval, async () => {
-    if (stopping || agent === undefined) return;
-    try {
-      sent += await drain();
-    } catch (err) {
-      logger.warn({ err: isGatehouseError(err) ? { code: err.code, message: err.message } : err }, 'webhook deliverer poll failed; retrying at the next poll');
-    }
+  const { loop, runOnce, kick } = outboxLoop({
+    intervalMs: config.poll_interval, what: 'webhook deliverer', logger, ready: () => !stopping && agent !== undefined, drain,
   });
-
-  async function runOnce(): Promise<number> {
-    const before = sent;
-    await loop.wake();
-    return sent - before;
-  }
 
   function drain(): Promise<number> {
     return drainOutbox({
@@ -240,7 +226,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   return {
     name: 'webhook-deliverer',
     workerId,
-    kick: () => { if (loop.armed) setImmediate(() => void loop.wake()); },
+    kick,
     runOnce,
     start() {
       if (!config.deliver || agent !== undefined) return;

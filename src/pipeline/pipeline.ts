@@ -107,21 +107,25 @@ export class Pipeline {
       ctx.reason = decision.reason;
       return { kind: 'decided', client, route, pathAndQuery, decision, headers: NONE, upgrade };
     }
-    const allowed = (headers: readonly Header[]): Evaluation => ({ kind: 'decided', client, route, pathAndQuery, decision, headers, upgrade });
-    // A statement the route requires could not be made (no signing key): refused, never forwarded without it.
-    const unsigned = (err: unknown): Evaluation => {
-      if (!isGatehouseError(err)) throw err;
-      ctx.outcome = 'refused';
-      ctx.reason = 'signing_unavailable';
-      return { kind: 'refused', client, error: err };
-    };
+    let stated: readonly Header[] | Promise<readonly Header[]>;
     try {
-      const stated = this.stages.mutate.assertions(decision.identity, table, ctx, route.config);
-      return stated instanceof Promise ? stated.then(allowed, unsigned) : allowed(stated);
+      stated = this.stages.mutate.assertions(decision.identity, table, ctx, route.config);
     } catch (err) {
-      return unsigned(err);
+      return unsigned(err, client, ctx);
     }
+    if (stated instanceof Promise) {
+      return stated.then((headers) => ({ kind: 'decided', client, route, pathAndQuery, decision, headers, upgrade }), (err: unknown) => unsigned(err, client, ctx));
+    }
+    return { kind: 'decided', client, route, pathAndQuery, decision, headers: stated, upgrade };
   }
+}
+
+/** A statement the route requires could not be made (no signing key): refused, never forwarded without it. */
+function unsigned(err: unknown, client: ClientAddress, ctx: RequestContext): Evaluation {
+  if (!isGatehouseError(err)) throw err;
+  ctx.outcome = 'refused';
+  ctx.reason = 'signing_unavailable';
+  return { kind: 'refused', client, error: err };
 }
 
 /** What the judge concluded about a request for a route. */

@@ -40,8 +40,6 @@ export function buildUpstreamHeaders(
   policy: HeaderPolicy,
   client: ClientAddress,
   identity: readonly (readonly [string, string])[],
-  /** Upgrade and Connection are hop-by-hop, so dropped either way; for an upgrade the caller re-adds them cleanly. */
-  _keepUpgrade: boolean,
   requestId?: string,
 ): string[] {
   const drop = hopByHopNames(connectionHeader);

@@ -144,7 +144,7 @@ export function createHttpTransport(deps: TransportDeps & { readonly endpoints: 
             refuse(req, res, evaluation.decision);
             return;
           }
-          const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, false, ctx.id);
+          const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, ctx.id);
           if (ctx.span !== undefined) propagateTrace(headers, ctx.span, ctx.peerTrusted);
           const failure = await forward.http(req, res, evaluation, headers, table, ctx);
           if (failure?.code === 'GATE_ERR_OVERLOADED') shedAnswer(req, res, table, ctx);

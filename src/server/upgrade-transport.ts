@@ -61,7 +61,7 @@ export function createUpgradeTransport(deps: TransportDeps) {
       } else if (socket.destroyed) {
         ctx.outcome = 'client_gone';
       } else {
-        const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, true, ctx.id);
+        const headers = pipeline.stages.mutate.upstreamHeaders(req.rawHeaders, req.headers.connection, table, evaluation.client, evaluation.headers, ctx.id);
         if (ctx.span !== undefined) propagateTrace(headers, ctx.span, ctx.peerTrusted);
         const failure = await forward.upgrade(socket, head, evaluation, { method: facts.method, headers, protocols: evaluation.upgrade }, table, ctx);
         if (failure !== undefined) ctx.status = writeRawError(socket, failure, own);

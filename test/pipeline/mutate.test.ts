@@ -57,19 +57,19 @@ test('the header list sent upstream: what is stripped, what is kept, what is add
     'X-Forwarded-For', '6.6.6.6', 'Forwarded', 'for=6.6.6.6', 'X-HTTP-Method-Override', 'DELETE',
     'Connection', 'keep-alive, X-Drop-Me', 'X-Drop-Me', '1', 'Keep-Alive', 'timeout=5', 'Upgrade', 'websocket',
   ];
-  const rows: [what: string, upgrade: boolean, expected: string[]][] = [
-    ['an HTTP request', false, [
+  const rows: [what: string, expected: string[]][] = [
+    ['an HTTP request', [
       'Host', 'app.test', 'Accept', 'text/plain', 'Cookie', 'theirs=1; other=2',
       'X-Forwarded-For', '192.0.2.7', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'app.test',
       'X-Auth-User-Id', 'u-bob', 'X-Auth-Email', 'bob@example.test', 'X-Auth-Name', 'Bob', 'X-Auth-Roles', '', 'X-Auth-Orgs', 'globex:member',
       'X-Auth-Email-Verified', 'false', 'X-Auth-Amr', '',
     ]],
   ];
-  for (const [what, upgrade, expected] of rows) {
-    assert.deepEqual(mutate.upstreamHeaders(raw, 'keep-alive, X-Drop-Me', table, CLIENT, assertions, upgrade), expected, what);
+  for (const [what, expected] of rows) {
+    assert.deepEqual(mutate.upstreamHeaders(raw, 'keep-alive, X-Drop-Me', table, CLIENT, assertions), expected, what);
   }
   // Someone else's bearer token (not in Gatehouse's token shape) is the upstream's business and passes.
-  const theirs = mutate.upstreamHeaders(['Authorization', 'Bearer their-api-key'], undefined, table, CLIENT, [], false);
+  const theirs = mutate.upstreamHeaders(['Authorization', 'Bearer their-api-key'], undefined, table, CLIENT, []);
   assert.deepEqual(theirs.slice(0, 2), ['Authorization', 'Bearer their-api-key']);
 });
 
@@ -92,7 +92,7 @@ test('the signed assertion: a route that needs it and cannot get it is refused (
     assert.throws(() => mutate.assertions(ALICE, signedTable, context(), signed), (err) => err instanceof SigningUnavailableError && err.status === 503);
     assert.equal(now(mutate.assertions(ALICE, signedTable, context(), off)).length, 7, 'a route with signed_identity: false gets the identity headers only');
     // The configured header name is Gatehouse's own: a client's copy is stripped in any spelling.
-    const sent = mutate.upstreamHeaders(['X-App-Identity', 'forged', 'x_app_identity', 'forged', 'Accept', '*/*'], undefined, signedTable, CLIENT, [], false);
+    const sent = mutate.upstreamHeaders(['X-App-Identity', 'forged', 'x_app_identity', 'forged', 'Accept', '*/*'], undefined, signedTable, CLIENT, []);
     assert.deepEqual(sent.slice(0, 2), ['Accept', '*/*']);
     assert.ok(!sent.includes('forged'));
   } finally {

@@ -61,10 +61,11 @@ export interface Mutate {
   /**
    * The header list sent upstream: the client's headers minus hop-by-hop ones, every header that could pose as
    * identity or as a forwarding statement, and Gatehouse's own credentials (cookies, bearer session token); then
-   * X-Forwarded-*, X-Request-Id and the assertions. `upgrade` keeps Upgrade/Connection for the transport to re-add.
+   * X-Forwarded-*, X-Request-Id and the assertions. Upgrade and Connection are hop-by-hop, so never in it: the Upgrade
+   * transport re-adds them cleanly.
    */
   upstreamHeaders(rawHeaders: readonly string[], connection: IncomingHttpHeaders['connection'], table: RuntimeTable,
-    client: ClientAddress, assertions: readonly Header[], upgrade: boolean, requestId?: string): string[];
+    client: ClientAddress, assertions: readonly Header[], requestId?: string): string[];
 }
 
 /** Builds the mutate stage over an ordered list of mutators (default: the identity headers). */
@@ -79,8 +80,8 @@ export function createMutate(mutators: readonly Mutator[] = [identityHeadersMuta
       if (parts.every((p) => !(p instanceof Promise))) return concat(parts as readonly (readonly Header[])[]);
       return Promise.all(parts).then(concat);
     },
-    upstreamHeaders(rawHeaders, connection, table, client, assertions, upgrade, requestId) {
-      return buildUpstreamHeaders(rawHeaders, connection, table.headerPolicy, client, assertions, upgrade, requestId);
+    upstreamHeaders(rawHeaders, connection, table, client, assertions, requestId) {
+      return buildUpstreamHeaders(rawHeaders, connection, table.headerPolicy, client, assertions, requestId);
     },
   };
 }
